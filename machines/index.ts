@@ -1,0 +1,4 @@
+/** The statecharts, pure: `peer`, `signaling`, `system`. Implementations are supplied with `provide`. */
+export * from './peer.js';
+export * from './signaling.js';
+export * from './system.js';

@@ -1,0 +1,445 @@
+/**
+ * The peer chart: the lifecycle of the connection to one remote peer.
+ *
+ * `disconnected → discovering → connecting → handshaking → connected`, plus `failed` and the final
+ * `closed`. While `connecting`, negotiation, the remote-candidate buffer, the ICE/DTLS transport and
+ * the data channel are parallel regions. Pure: every action, guard, actor and delay that touches the
+ * RTCPeerConnection, the data channel or the clock is a named placeholder here and is supplied from
+ * src/peer/ with `peerMachine.provide(...)`.
+ *
+ * Terms: W3C webrtc-pc (connectionState, RTCIceCandidateInit), RFC 8838 (trickle ICE,
+ * end-of-candidates), MDN perfect negotiation (polite, impolite).
+ */
+
+import type { ActorRefFrom, AnyActorRef, SnapshotFrom } from 'xstate';
+import {
+  and,
+  assign,
+  emit,
+  fromCallback,
+  fromPromise,
+  raise,
+  sendTo,
+  setup,
+  spawnChild,
+  stateIn,
+  stopChild,
+} from 'xstate';
+import type { Candidate, Description, Signal } from '../src/protocol/signals.js';
+
+/** What the system gives a peer actor when it spawns it. */
+export interface PeerInput {
+  /** Integer key of this actor; also its child id under the system (cheap spawning). */
+  key: number;
+  /** Our own peer id. */
+  localId: string;
+  /** The remote peer's id. */
+  remoteId: string;
+  /** Remote candidates buffered at most while no remote description is set (ICE-5). */
+  maxBufferedCandidates: number;
+}
+
+/** The peer actor's context. Serializable: the RTCPeerConnection itself lives in src/. */
+export interface PeerContext extends PeerInput {
+  /** Signaling session generation this peer's signals are stamped with (CB-3, CB-4). */
+  generation: number;
+  /** Remote candidates received before the remote description was set, in arrival order. */
+  bufferedCandidates: (Candidate | null)[];
+  /** The last error that moved the peer to `failed`, if any. */
+  error: { code: string; message: string } | null;
+}
+
+/** Events the peer chart accepts. */
+export type PeerEvent =
+  // from the application (through the system)
+  | { type: 'CONNECT' }
+  | { type: 'CLOSE' }
+  | { type: 'SEND'; data: string | Uint8Array }
+  // from the system: presence and routed signals
+  | { type: 'REMOTE.PRESENT'; generation: number }
+  | { type: 'REMOTE.ABSENT' }
+  | { type: 'SIGNAL.DESCRIPTION'; generation: number; description: Description }
+  | { type: 'SIGNAL.CANDIDATE'; generation: number; candidate: Candidate | null }
+  | { type: 'SIGNAL.HELLO'; generation: number }
+  | { type: 'SIGNAL.BYE'; generation: number }
+  // raised inside the chart
+  | { type: 'REMOTE_DESCRIPTION.SET' }
+  // from the RTCPeerConnection binding
+  | { type: 'PC.ICE_CANDIDATE'; candidate: Candidate | null }
+  | { type: 'PC.CONNECTION_STATE'; state: RTCPeerConnectionState }
+  | { type: 'PC.ERROR'; code: string; message: string }
+  | { type: 'CHANNEL.OPEN' }
+  | { type: 'CHANNEL.CLOSE' }
+  | { type: 'CHANNEL.HELLO' }
+  | { type: 'CHANNEL.BUFFER_LOW' }
+  | { type: 'CHANNEL.SEND_FAILED'; message: string };
+
+/** Events the peer actor emits to its observers (`actor.on(type, handler)`). */
+export type PeerEmitted =
+  | { type: 'candidateOverflow'; remoteId: string; dropped: Candidate | null }
+  | { type: 'failure'; remoteId: string; code: string; message: string };
+
+/** Output of the negotiation actors: the local description to send. */
+export type LocalDescriptionOutput = Description;
+
+/** What the signaling actor accepts from a peer: a signal stamped with the generation it was made under. */
+export interface OutboundSignal {
+  type: 'SIGNALING.SEND';
+  generation: number;
+  to: string;
+  signal: Signal;
+}
+
+function signalFor(context: PeerContext, signal: Signal): OutboundSignal {
+  return { type: 'SIGNALING.SEND', generation: context.generation, to: context.remoteId, signal };
+}
+
+/** The signaling actor, registered by the system under the systemId `signaling`. */
+const signaling = ({ system }: { system: { get: (id: string) => AnyActorRef | undefined } }) =>
+  system.get('signaling') as AnyActorRef;
+
+export const peerMachine = setup({
+  types: {
+    context: {} as PeerContext,
+    events: {} as PeerEvent,
+    input: {} as PeerInput,
+    emitted: {} as PeerEmitted,
+  },
+  actors: {
+    /** Owns the resources of this actor in src/ (outbox, inbox) for the actor's whole life. */
+    peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(() => undefined),
+    /** Owns one RTCPeerConnection and its data channel; reports their events as PC.* and CHANNEL.*. */
+    peerConnection: fromCallback<PeerEvent, { key: number }>(() => undefined),
+    /** createOffer + setLocalDescription; resolves with the offer to send. */
+    createOffer: fromPromise<LocalDescriptionOutput, { key: number }>(async () => {
+      throw new Error('createOffer not provided');
+    }),
+    /** createAnswer + setLocalDescription; resolves with the answer to send. */
+    createAnswer: fromPromise<LocalDescriptionOutput, { key: number }>(async () => {
+      throw new Error('createAnswer not provided');
+    }),
+    /** setRemoteDescription. */
+    setRemoteDescription: fromPromise<void, { key: number; description: Description }>(async () => {
+      throw new Error('setRemoteDescription not provided');
+    }),
+  },
+  actions: {
+    /** Appends a remote candidate to the buffer (arrival order). */
+    bufferRemoteCandidate: assign({
+      bufferedCandidates: ({ context, event }) =>
+        event.type === 'SIGNAL.CANDIDATE'
+          ? [...context.bufferedCandidates, event.candidate]
+          : context.bufferedCandidates,
+    }),
+    /** ICE-5 overflow rule: the buffer keeps the earliest candidates; a newer one is dropped and reported. */
+    reportCandidateOverflow: emit(({ context, event }) => ({
+      type: 'candidateOverflow' as const,
+      remoteId: context.remoteId,
+      dropped: event.type === 'SIGNAL.CANDIDATE' ? event.candidate : null,
+    })),
+    /** Applies every buffered candidate to the pc, in arrival order (ICE-4). Supplied from src/. */
+    drainRemoteCandidates: () => {},
+    clearBufferedCandidates: assign({ bufferedCandidates: [] }),
+    /** Applies one remote candidate to the pc. Supplied from src/. */
+    addRemoteCandidate: () => {},
+    /** Stamps this attempt with the signaling session it starts under (CB-6: never re-stamped mid-attempt). */
+    adoptGeneration: assign({
+      generation: ({ context, event }) => ('generation' in event ? event.generation : context.generation),
+    }),
+    startPeerConnection: spawnChild('peerConnection', {
+      id: 'pc',
+      input: ({ context }) => ({ key: context.key }),
+    }),
+    stopPeerConnection: stopChild('pc'),
+    raiseRemoteDescriptionSet: raise({ type: 'REMOTE_DESCRIPTION.SET' }),
+    sendDescription: sendTo(signaling, ({ context, event }) =>
+      signalFor(context, {
+        type: 'description',
+        description: (event as unknown as { output: Description }).output,
+      }),
+    ),
+    sendCandidate: sendTo(signaling, ({ context, event }) =>
+      signalFor(context, {
+        type: 'candidate',
+        candidate: event.type === 'PC.ICE_CANDIDATE' ? event.candidate : null,
+      }),
+    ),
+    sendHello: sendTo(signaling, ({ context }) => signalFor(context, { type: 'hello' })),
+    sendBye: sendTo(signaling, ({ context }) => signalFor(context, { type: 'bye' })),
+    /** Sends our resume frame over the data channel (where delivery resumes). Supplied from src/. */
+    sendChannelHello: () => {},
+    /** Puts a message at the end of the outbox. Supplied from src/. */
+    enqueueMessage: () => {},
+    /** Sends queued messages while the channel accepts them; the one flush path (DC-3). Supplied from src/. */
+    flushOutbox: () => {},
+    /** Refuses every message still queued with a typed error (no silent drop). Supplied from src/. */
+    releaseOutbox: () => {},
+    recordError: assign({
+      error: ({ context, event }) => {
+        if (event.type === 'PC.ERROR') return { code: event.code, message: event.message };
+        if (event.type === 'PC.CONNECTION_STATE')
+          return { code: 'ice-failed', message: 'connectionState is failed' };
+        if (event.type === 'CHANNEL.CLOSE')
+          return { code: 'channel-closed', message: 'the data channel closed' };
+        if ('error' in event) {
+          const error = (event as { error: unknown }).error;
+          return {
+            code: 'negotiation-failed',
+            message: error instanceof Error ? error.message : String(error),
+          };
+        }
+        return context.error;
+      },
+    }),
+    recordTimeout: assign({
+      error: { code: 'timeout', message: 'no connection before the connect timeout' },
+    }),
+    clearError: assign({ error: null }),
+    reportFailure: emit(({ context }) => ({
+      type: 'failure' as const,
+      remoteId: context.remoteId,
+      code: context.error?.code ?? 'unknown',
+      message: context.error?.message ?? '',
+    })),
+  },
+  guards: {
+    /** MDN perfect negotiation: the polite peer yields. Ours: the greater id is polite. */
+    isPolite: ({ context }) => context.localId > context.remoteId,
+    isOffer: ({ event }) => event.type === 'SIGNAL.DESCRIPTION' && event.description.type === 'offer',
+    isAnswer: ({ event }) => event.type === 'SIGNAL.DESCRIPTION' && event.description.type === 'answer',
+    isCandidateBufferFull: ({ context }) =>
+      context.bufferedCandidates.length >= context.maxBufferedCandidates,
+    isTransportConnected: ({ event }) => event.type === 'PC.CONNECTION_STATE' && event.state === 'connected',
+    isTransportFailed: ({ event }) =>
+      event.type === 'PC.CONNECTION_STATE' && (event.state === 'failed' || event.state === 'closed'),
+  },
+  delays: {
+    /** How long connecting and handshaking may take before `failed`, in ms. */
+    connectTimeout: 15_000,
+  },
+}).createMachine({
+  id: 'peer',
+  context: ({ input }) => ({ ...input, generation: 0, bufferedCandidates: [], error: null }),
+  invoke: {
+    src: 'peerResources',
+    input: ({ context }) => ({ key: context.key, remoteId: context.remoteId }),
+  },
+  initial: 'disconnected',
+  on: {
+    SEND: { actions: 'enqueueMessage' },
+    CLOSE: { target: '.closed' },
+  },
+  states: {
+    disconnected: {
+      description: 'Not trying to connect. CONNECT, or a remote that asks, starts an attempt.',
+      on: {
+        CONNECT: { target: 'discovering' },
+        'SIGNAL.HELLO': { target: 'connecting', actions: ['adoptGeneration', 'startPeerConnection'] },
+        'SIGNAL.DESCRIPTION': {
+          guard: 'isOffer',
+          target: '#peer.connecting.negotiation.settingRemoteOffer',
+          actions: ['adoptGeneration', 'startPeerConnection'],
+        },
+      },
+    },
+    discovering: {
+      description: 'Waiting for the remote peer to be present on the signaling session.',
+      on: {
+        'REMOTE.PRESENT': { target: 'connecting', actions: ['adoptGeneration', 'startPeerConnection'] },
+        'SIGNAL.CANDIDATE': [
+          { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
+          { actions: 'bufferRemoteCandidate' },
+        ],
+      },
+    },
+    connecting: {
+      description: 'An RTCPeerConnection exists; offer/answer and trickle ICE run.',
+      type: 'parallel',
+      after: { connectTimeout: { target: 'failed', actions: 'recordTimeout' } },
+      always: [
+        {
+          guard: and([
+            stateIn('#peer.connecting.negotiation.stable'),
+            stateIn('#peer.connecting.transport.connected'),
+            stateIn('#peer.connecting.dataChannel.open'),
+          ]),
+          target: 'handshaking.resuming',
+        },
+        {
+          guard: and([
+            stateIn('#peer.connecting.negotiation.stable'),
+            stateIn('#peer.connecting.transport.connected'),
+          ]),
+          target: 'handshaking',
+        },
+      ],
+      on: {
+        'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
+        'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
+        'PC.ERROR': { target: 'failed', actions: 'recordError' },
+        'SIGNAL.BYE': { target: 'disconnected' },
+        CLOSE: { target: 'closed', actions: 'sendBye' },
+      },
+      states: {
+        negotiation: {
+          initial: 'deciding',
+          states: {
+            deciding: {
+              always: [
+                { guard: 'isPolite', target: 'awaitingOffer', actions: 'sendHello' },
+                { target: 'makingOffer' },
+              ],
+            },
+            makingOffer: {
+              invoke: {
+                src: 'createOffer',
+                input: ({ context }) => ({ key: context.key }),
+                onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
+                onError: { target: '#peer.failed', actions: 'recordError' },
+              },
+            },
+            haveLocalOffer: {
+              on: { 'SIGNAL.DESCRIPTION': { guard: 'isAnswer', target: 'settingRemoteAnswer' } },
+            },
+            settingRemoteAnswer: {
+              invoke: {
+                src: 'setRemoteDescription',
+                input: ({ context, event }) => ({
+                  key: context.key,
+                  description: (event as { description: Description }).description,
+                }),
+                onDone: { target: 'stable', actions: 'raiseRemoteDescriptionSet' },
+                onError: { target: '#peer.failed', actions: 'recordError' },
+              },
+            },
+            awaitingOffer: {
+              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
+            },
+            settingRemoteOffer: {
+              invoke: {
+                src: 'setRemoteDescription',
+                input: ({ context, event }) => ({
+                  key: context.key,
+                  description: (event as { description: Description }).description,
+                }),
+                onDone: { target: 'answering', actions: 'raiseRemoteDescriptionSet' },
+                onError: { target: '#peer.failed', actions: 'recordError' },
+              },
+            },
+            answering: {
+              invoke: {
+                src: 'createAnswer',
+                input: ({ context }) => ({ key: context.key }),
+                onDone: { target: 'stable', actions: 'sendDescription' },
+                onError: { target: '#peer.failed', actions: 'recordError' },
+              },
+            },
+            stable: {},
+          },
+        },
+        remoteCandidates: {
+          initial: 'buffering',
+          states: {
+            buffering: {
+              description: 'No remote description yet: candidates wait here, bounded (ICE-1..3, ICE-5).',
+              on: {
+                'SIGNAL.CANDIDATE': [
+                  { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
+                  { actions: 'bufferRemoteCandidate' },
+                ],
+                'REMOTE_DESCRIPTION.SET': {
+                  target: 'applying',
+                  actions: ['drainRemoteCandidates', 'clearBufferedCandidates'],
+                },
+              },
+            },
+            applying: {
+              description: 'Remote description set: candidates go straight to the pc.',
+              on: { 'SIGNAL.CANDIDATE': { actions: 'addRemoteCandidate' } },
+            },
+          },
+        },
+        transport: {
+          initial: 'checking',
+          states: {
+            checking: {
+              on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'connected' } },
+            },
+            connected: {},
+          },
+        },
+        dataChannel: {
+          initial: 'opening',
+          states: {
+            opening: { on: { 'CHANNEL.OPEN': { target: 'open' } } },
+            open: {},
+          },
+        },
+      },
+    },
+    handshaking: {
+      description: 'ICE/DTLS is up; the data channel opens and both ends say where delivery resumes.',
+      initial: 'opening',
+      after: { connectTimeout: { target: 'failed', actions: 'recordTimeout' } },
+      on: {
+        'SIGNAL.CANDIDATE': { actions: 'addRemoteCandidate' },
+        'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
+        'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
+        'PC.ERROR': { target: 'failed', actions: 'recordError' },
+        'CHANNEL.CLOSE': { target: 'failed', actions: 'recordError' },
+        'SIGNAL.BYE': { target: 'disconnected' },
+        CLOSE: { target: 'closed', actions: 'sendBye' },
+      },
+      states: {
+        opening: {
+          on: { 'CHANNEL.OPEN': { target: 'resuming' } },
+        },
+        resuming: {
+          entry: 'sendChannelHello',
+          on: { 'CHANNEL.HELLO': { target: '#peer.connected' } },
+        },
+      },
+    },
+    connected: {
+      description: 'Messages flow. The outbox is flushed on entry and after every SEND.',
+      entry: ['clearError', 'flushOutbox'],
+      on: {
+        SEND: { actions: ['enqueueMessage', 'flushOutbox'] },
+        'CHANNEL.BUFFER_LOW': { actions: 'flushOutbox' },
+        'SIGNAL.CANDIDATE': { actions: 'addRemoteCandidate' },
+        'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
+        'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
+        'PC.ERROR': { target: 'failed', actions: 'recordError' },
+        'CHANNEL.CLOSE': { target: 'failed', actions: 'recordError' },
+        'SIGNAL.BYE': { target: 'disconnected' },
+        CLOSE: { target: 'closed', actions: 'sendBye' },
+      },
+    },
+    failed: {
+      description: 'The attempt failed; `error` says why. CONNECT starts over.',
+      entry: ['stopPeerConnection', 'reportFailure'],
+      on: {
+        CONNECT: { target: 'discovering', actions: 'clearBufferedCandidates' },
+        'SIGNAL.HELLO': {
+          target: 'connecting',
+          actions: ['clearBufferedCandidates', 'adoptGeneration', 'startPeerConnection'],
+        },
+        'SIGNAL.DESCRIPTION': {
+          guard: 'isOffer',
+          target: '#peer.connecting.negotiation.settingRemoteOffer',
+          actions: ['clearBufferedCandidates', 'adoptGeneration', 'startPeerConnection'],
+        },
+      },
+    },
+    closed: {
+      description: 'Final. One cleanup path, reached from anywhere.',
+      type: 'final',
+      entry: ['stopPeerConnection', 'releaseOutbox'],
+    },
+  },
+});
+
+/** The peer chart's actor type. */
+export type PeerActor = ActorRefFrom<typeof peerMachine>;
+/** A snapshot of a peer actor. */
+export type PeerSnapshot = SnapshotFrom<typeof peerMachine>;

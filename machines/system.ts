@@ -1,0 +1,252 @@
+/**
+ * The system chart: the root actor. It owns the signaling actor, is the only place where peer actors
+ * are spawned (one per remote peer id, `systemId` `peer:<id>`), routes every inbound signal to the
+ * actor of its sender, and drops signals of stale generations or from peers the accept policy refuses.
+ *
+ * Spawning stays cheap at 10,000 peers: child ids are integers (`nextKey`), the peer id → actor lookup
+ * is the actor system's registry (no map copied per spawn), and a peer that reaches `closed` is
+ * stopped at once so it leaves nothing in `snapshot.children` (XState keeps finished children until
+ * `stopChild`). Pure: the accept policy is a named guard supplied from src/.
+ */
+
+import type { AnyActorRef } from 'xstate';
+import { assign, emit, enqueueActions, sendTo, setup, stopChild } from 'xstate';
+import type { Signal } from '../src/protocol/signals.js';
+import type { PeerEvent, PeerInput } from './peer.js';
+import { peerMachine } from './peer.js';
+import type { SignalingParentEvent } from './signaling.js';
+import { signalingMachine } from './signaling.js';
+
+export interface SystemInput {
+  /** Our peer id. */
+  localId: string;
+  /** Signaling server URL (ws:// or wss://). */
+  url: string;
+  /** Room to join on the signaling server. */
+  room: string;
+  /** Per peer: remote candidates buffered at most before the remote description is set. */
+  maxBufferedCandidates: number;
+}
+
+export interface SystemContext extends SystemInput {
+  /** Integer child id of the next peer actor. */
+  nextKey: number;
+  /** Generation of the signaling session that is open, or -1 while none is. */
+  generation: number;
+  /** Remote peers present on the open session. */
+  present: Record<string, true>;
+}
+
+export type SystemEvent =
+  | { type: 'CONNECT'; peerId: string }
+  | { type: 'CLOSE_PEER'; peerId: string }
+  | { type: 'STOP' }
+  | { type: 'SIGNALING.START' }
+  | { type: 'SIGNALING.RETRY' }
+  | { type: 'SIGNALING.SWITCH'; url: string }
+  | SignalingParentEvent
+  | { type: 'xstate.done.actor.*'; actorId: string };
+
+export type SystemEmitted =
+  | { type: 'staleSignal'; from: string; generation: number; currentGeneration: number }
+  | { type: 'refusedPeer'; peerId: string }
+  | { type: 'serverError'; code: string; message: string };
+
+/** The systemId of the peer actor for a remote peer id. */
+export function peerSystemId(peerId: string): string {
+  return `peer:${peerId}`;
+}
+
+const peerOf = (system: { get: (id: string) => AnyActorRef | undefined }, peerId: string) =>
+  system.get(peerSystemId(peerId));
+
+/** The peer id an event is about: the connect target or the sender of a signal. */
+function peerIdOf(event: SystemEvent): string {
+  if (event.type === 'CONNECT' || event.type === 'CLOSE_PEER') return event.peerId;
+  if (event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal') return event.frame.from;
+  return '';
+}
+
+function signalToPeerEvent(signal: Signal, generation: number): PeerEvent {
+  switch (signal.type) {
+    case 'description':
+      return { type: 'SIGNAL.DESCRIPTION', generation, description: signal.description };
+    case 'candidate':
+      return { type: 'SIGNAL.CANDIDATE', generation, candidate: signal.candidate };
+    case 'hello':
+      return { type: 'SIGNAL.HELLO', generation };
+    case 'bye':
+      return { type: 'SIGNAL.BYE', generation };
+  }
+}
+
+type Registry = { get: (id: string) => AnyActorRef | undefined };
+
+/** The narrow part of `enqueueActions`' `enqueue` that connecting a peer uses. */
+interface PeerEnqueue {
+  spawnChild: (src: 'peer', options: { id: string; systemId: string; input: PeerInput }) => void;
+  assign: (values: Partial<SystemContext>) => void;
+  sendTo: (to: (args: { system: Registry }) => AnyActorRef, event: PeerEvent) => void;
+}
+
+/**
+ * Spawns the one actor of `peerId` if it has none (RC-9: the only spawn site), then tells it to
+ * connect and, if the remote is present on the open session, that it is.
+ */
+function connectOne(context: SystemContext, peerId: string, enqueue: PeerEnqueue, system: Registry): void {
+  if (!peerOf(system, peerId)) {
+    const key = context.nextKey;
+    enqueue.spawnChild('peer', {
+      id: String(key),
+      systemId: peerSystemId(peerId),
+      input: {
+        key,
+        localId: context.localId,
+        remoteId: peerId,
+        maxBufferedCandidates: context.maxBufferedCandidates,
+      },
+    });
+    enqueue.assign({ nextKey: key + 1 });
+  }
+  const to = ({ system }: { system: Registry }) => peerOf(system, peerId) as AnyActorRef;
+  enqueue.sendTo(to, { type: 'CONNECT' });
+  if (context.present[peerId] && context.generation >= 0) {
+    enqueue.sendTo(to, { type: 'REMOTE.PRESENT', generation: context.generation });
+  }
+}
+
+export const systemMachine = setup({
+  types: {
+    context: {} as SystemContext,
+    events: {} as SystemEvent,
+    input: {} as SystemInput,
+    emitted: {} as SystemEmitted,
+  },
+  actors: { signaling: signalingMachine, peer: peerMachine },
+  actions: {
+    /**
+     * CONNECT: the peer's one actor is told to connect; it is spawned first if there is none (RC-9).
+     * A signal from an unknown peer spawns one only if the accept policy admits it; stale or refused
+     * signals are reported, never processed.
+     */
+    connectPeer: enqueueActions(({ context, event, enqueue, system }) => {
+      connectOne(context, peerIdOf(event), enqueue, system);
+    }),
+    closePeer: enqueueActions(({ event, enqueue, system }) => {
+      const peer = peerOf(system, peerIdOf(event));
+      if (peer) enqueue.sendTo(peer, { type: 'CLOSE' });
+    }),
+    routeSignal: enqueueActions(({ context, event, enqueue, system, check }) => {
+      const { frame, generation } = event as Extract<SystemEvent, { type: 'SIGNALING.FRAME' }>;
+      if (frame.type !== 'signal') return;
+      const peer = peerOf(system, frame.from);
+      if (!peer) {
+        if (!check('isAccepted')) {
+          enqueue.emit({ type: 'refusedPeer', peerId: frame.from });
+          return;
+        }
+        connectOne(context, frame.from, enqueue, system);
+      }
+      enqueue.sendTo(
+        ({ system }) => peerOf(system, frame.from) as AnyActorRef,
+        signalToPeerEvent(frame.signal, generation),
+      );
+    }),
+    adoptSession: assign(({ event }) => {
+      const { generation, peers } = event as Extract<SystemEvent, { type: 'SIGNALING.OPEN' }>;
+      return { generation, present: Object.fromEntries(peers.map((id) => [id, true as const])) };
+    }),
+    announcePresentPeers: enqueueActions(({ event, enqueue, system }) => {
+      const { generation, peers } = event as Extract<SystemEvent, { type: 'SIGNALING.OPEN' }>;
+      for (const peerId of peers) {
+        const peer = peerOf(system, peerId);
+        if (peer) enqueue.sendTo(peer, { type: 'REMOTE.PRESENT', generation });
+      }
+    }),
+    updatePresence: enqueueActions(({ context, event, enqueue, system }) => {
+      const { frame, generation } = event as Extract<SystemEvent, { type: 'SIGNALING.FRAME' }>;
+      if (frame.type !== 'presence') return;
+      const present = { ...context.present };
+      if (frame.present) present[frame.peerId] = true;
+      else delete present[frame.peerId];
+      enqueue.assign({ present });
+      const peer = peerOf(system, frame.peerId);
+      if (peer) {
+        enqueue.sendTo(
+          peer,
+          frame.present ? { type: 'REMOTE.PRESENT', generation } : { type: 'REMOTE.ABSENT' },
+        );
+      }
+    }),
+    loseSession: assign({ generation: -1, present: {} }),
+    reportStaleSignal: emit(({ context, event }) => ({
+      type: 'staleSignal' as const,
+      from: peerIdOf(event),
+      generation: event.type === 'SIGNALING.FRAME' ? event.generation : -1,
+      currentGeneration: context.generation,
+    })),
+    reportServerError: emit(({ event }) => {
+      const { frame } = event as Extract<SystemEvent, { type: 'SIGNALING.FRAME' }>;
+      return frame.type === 'error'
+        ? { type: 'serverError' as const, code: frame.code, message: frame.message }
+        : { type: 'serverError' as const, code: 'unknown', message: '' };
+    }),
+    startSignaling: sendTo('signaling', { type: 'CONNECT' }),
+    retrySignaling: sendTo('signaling', { type: 'RETRY' }),
+    switchSignaling: sendTo('signaling', ({ event }) => ({
+      type: 'SWITCH' as const,
+      url: event.type === 'SIGNALING.SWITCH' ? event.url : '',
+    })),
+    /** Every peer closes through its own one cleanup path; then signaling closes. */
+    closeAll: enqueueActions(({ enqueue, self }) => {
+      for (const [id, child] of Object.entries(self.getSnapshot().children)) {
+        if (id !== 'signaling' && child) enqueue.sendTo(child as AnyActorRef, { type: 'CLOSE' });
+      }
+      enqueue.sendTo('signaling', { type: 'CLOSE' });
+    }),
+    stopFinishedPeer: stopChild(({ event }) => (event as { actorId: string }).actorId),
+  },
+  guards: {
+    /** The frame was received on a session that is no longer the open one (CB-3). */
+    isStale: ({ context, event }) =>
+      event.type === 'SIGNALING.FRAME' && event.generation !== context.generation,
+    isSignalFrame: ({ event }) => event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal',
+    isPresenceFrame: ({ event }) => event.type === 'SIGNALING.FRAME' && event.frame.type === 'presence',
+    isErrorFrame: ({ event }) => event.type === 'SIGNALING.FRAME' && event.frame.type === 'error',
+    /** Accept policy for peers that connect to us first. Supplied from src/; default: everyone. */
+    isAccepted: () => true,
+    isPeerActor: ({ event }) => 'actorId' in event && event.actorId !== 'signaling',
+  },
+}).createMachine({
+  id: 'system',
+  context: ({ input }) => ({ ...input, nextKey: 0, generation: -1, present: {} }),
+  invoke: {
+    id: 'signaling',
+    systemId: 'signaling',
+    src: 'signaling',
+    input: ({ context }) => ({ url: context.url, room: context.room, peerId: context.localId }),
+  },
+  initial: 'running',
+  states: {
+    running: {
+      on: {
+        'SIGNALING.START': { actions: 'startSignaling' },
+        'SIGNALING.RETRY': { actions: 'retrySignaling' },
+        'SIGNALING.SWITCH': { actions: 'switchSignaling' },
+        CONNECT: { actions: 'connectPeer' },
+        CLOSE_PEER: { actions: 'closePeer' },
+        'SIGNALING.OPEN': { actions: ['adoptSession', 'announcePresentPeers'] },
+        'SIGNALING.LOST': { actions: 'loseSession' },
+        'SIGNALING.FRAME': [
+          { guard: 'isStale', actions: 'reportStaleSignal' },
+          { guard: 'isPresenceFrame', actions: 'updatePresence' },
+          { guard: 'isErrorFrame', actions: 'reportServerError' },
+          { guard: 'isSignalFrame', actions: 'routeSignal' },
+        ],
+        'xstate.done.actor.*': { guard: 'isPeerActor', actions: 'stopFinishedPeer' },
+        STOP: { target: 'stopped', actions: 'closeAll' },
+      },
+    },
+    stopped: { type: 'final' },
+  },
+});

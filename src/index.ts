@@ -1,0 +1,12 @@
+/**
+ * peerstate: race-free WebRTC peer connections. XState v5 statecharts model each peer; one actor
+ * per remote peer; rxjs Observables for state and messages. Runtime-agnostic: pass the RTC
+ * implementation and the WebSocket constructor (or use `peerstate/node`).
+ */
+export * from './errors.js';
+export type { PeerMessage } from './peer/resources.js';
+export type { Candidate, Description, Signal } from './protocol/signals.js';
+export type { BindingOptions, RtcImplementation } from './rtc/binding.js';
+export type { WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
+export type { PeerHandle, PeerState, PeerSystem, PeerSystemOptions } from './system.js';
+export { createPeerSystem } from './system.js';

@@ -1,0 +1,74 @@
+/**
+ * What a peer actor owns outside its chart: the current RTCPeerConnection binding, the outbox, the
+ * inbox and the streams the application reads. Keyed by the actor's integer key; created with the
+ * actor and disposed when it stops (the chart's `peerResources` actor), so a stopped peer leaves
+ * nothing behind.
+ */
+import { Subject } from 'rxjs';
+import type { PeerstateError } from '../errors.js';
+import type { PeerConnectionBinding } from '../rtc/binding.js';
+import type { OutboxLimits } from './delivery.js';
+import { Inbox, Outbox } from './delivery.js';
+
+/** One message received from a remote peer. */
+export interface PeerMessage {
+  /** The remote peer id. */
+  from: string;
+  /** The payload as sent: a string, or bytes. */
+  data: string | Uint8Array;
+}
+
+/** The resources of one peer actor. */
+export interface PeerResources {
+  readonly key: number;
+  readonly remoteId: string;
+  readonly outbox: Outbox;
+  readonly inbox: Inbox;
+  /** The binding of the current RTCPeerConnection, while one exists. */
+  binding: PeerConnectionBinding | null;
+}
+
+/** Registry of every live peer actor's resources, with the system-wide streams they feed. */
+export class PeerResourceRegistry {
+  private readonly byKey = new Map<number, PeerResources>();
+  /** Every message received, from every peer, in arrival order per peer. */
+  readonly messages = new Subject<PeerMessage>();
+  /** Every error reported by any peer. */
+  readonly errors = new Subject<PeerstateError>();
+
+  constructor(private readonly outboxLimits: OutboxLimits) {}
+
+  /** Creates the resources of a new peer actor. */
+  open(key: number, remoteId: string): PeerResources {
+    const resources: PeerResources = {
+      key,
+      remoteId,
+      outbox: new Outbox(this.outboxLimits),
+      inbox: new Inbox(),
+      binding: null,
+    };
+    this.byKey.set(key, resources);
+    return resources;
+  }
+
+  /** The resources of a live peer actor, or undefined once it stopped. */
+  get(key: number): PeerResources | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** Forgets a stopped peer actor's resources. */
+  delete(key: number): void {
+    this.byKey.delete(key);
+  }
+
+  /** Live peer actors with resources (0 after a clean stop). */
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Completes the streams; called once when the system stops. */
+  complete(): void {
+    this.messages.complete();
+    this.errors.complete();
+  }
+}

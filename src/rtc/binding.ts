@@ -1,0 +1,245 @@
+/**
+ * The RTCPeerConnection / RTCDataChannel facade that the stacks (browser, @roamhq/wrtc, werift)
+ * differ behind. The peer chart sees one behaviour:
+ * - every operation has a timeout and is cancelled when the chart leaves the state that started it
+ *   (wrtc's addIceCandidate after close never settles);
+ * - `connectionState` is reported once per change (wrtc repeats `connected`), and failure is read
+ *   from `connectionState` (webrtc-pc §4.3.3), not iceConnectionState;
+ * - `bufferedamountlow` is used where the stack has it; wrtc 0.10 has neither
+ *   `bufferedAmountLowThreshold` nor the event, so there, and only there, `bufferedAmount` is polled
+ *   while above the high mark;
+ * - offers and answers are made explicitly (createOffer/createAnswer, then setLocalDescription with
+ *   the result): wrtc has no parameterless setLocalDescription.
+ */
+
+import { OperationCancelledError, OperationTimeoutError } from '../errors.js';
+import type { Candidate, Description } from '../protocol/signals.js';
+
+/** The RTC implementation a system runs on. */
+export interface RtcImplementation {
+  /** Name for diagnostics, e.g. `wrtc`, `werift`, `browser`. */
+  name: string;
+  /** The RTCPeerConnection constructor (webrtc-pc §4.4). */
+  RTCPeerConnection: new (
+    configuration?: RTCConfiguration,
+  ) => RTCPeerConnection;
+  /** Whether data channels fire `bufferedamountlow`; if not, the binding polls `bufferedAmount`. */
+  hasBufferedAmountLow: boolean;
+}
+
+/** Tunables of one binding. */
+export interface BindingOptions {
+  iceServers: RTCIceServer[];
+  /** Time an RTCPeerConnection operation may take before it fails, in ms. */
+  operationTimeoutMs: number;
+  /** Sending pauses while the channel's `bufferedAmount` is at or above this, in bytes. */
+  highWaterMark: number;
+  /** Sending resumes when `bufferedAmount` falls to this, in bytes. */
+  lowWaterMark: number;
+  /** Poll period of `bufferedAmount` on stacks without `bufferedamountlow`, in ms. */
+  pollIntervalMs: number;
+}
+
+/** Events of the binding, named as the peer chart's events. */
+export type BindingEvent =
+  | { type: 'PC.ICE_CANDIDATE'; candidate: Candidate | null }
+  | { type: 'PC.CONNECTION_STATE'; state: RTCPeerConnectionState }
+  | { type: 'CHANNEL.OPEN' }
+  | { type: 'CHANNEL.CLOSE' }
+  | { type: 'CHANNEL.BUFFER_LOW' };
+
+/** Where the binding reports to: chart events, received data, and non-fatal errors. */
+export interface BindingListener {
+  event(event: BindingEvent): void;
+  data(data: ArrayBuffer | string): void;
+  error(error: Error): void;
+}
+
+/** Label of the one data channel; it is negotiated (id 0) so that neither side waits for the other. */
+export const CHANNEL_LABEL = 'peerstate';
+
+export class PeerConnectionBinding {
+  readonly pc: RTCPeerConnection;
+  readonly channel: RTCDataChannel;
+  private readonly abort = new AbortController();
+  private connectionState: RTCPeerConnectionState = 'new';
+  private channelOpened = false;
+  private channelClosed = false;
+  private waitingForLow = false;
+  private pollTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly rtc: RtcImplementation,
+    private readonly options: BindingOptions,
+    private readonly listener: BindingListener,
+  ) {
+    this.pc = new rtc.RTCPeerConnection({ iceServers: options.iceServers });
+    this.channel = this.pc.createDataChannel(CHANNEL_LABEL, { negotiated: true, id: 0, ordered: true });
+    this.channel.binaryType = 'arraybuffer';
+    this.pc.onicecandidate = (event) => {
+      if (this.closed) return;
+      const c = event.candidate;
+      // A null candidate, or an empty one, is end-of-candidates (RFC 8838 §4.5).
+      const candidate: Candidate | null = c?.candidate
+        ? {
+            candidate: c.candidate,
+            sdpMid: c.sdpMid ?? null,
+            sdpMLineIndex: c.sdpMLineIndex ?? null,
+            usernameFragment: c.usernameFragment ?? null,
+          }
+        : null;
+      listener.event({ type: 'PC.ICE_CANDIDATE', candidate });
+    };
+    this.pc.onconnectionstatechange = () => {
+      const state = this.pc.connectionState;
+      if (this.closed || state === this.connectionState) return;
+      this.connectionState = state;
+      listener.event({ type: 'PC.CONNECTION_STATE', state });
+    };
+    this.channel.onopen = () => this.reportOpen();
+    this.channel.onclose = () => {
+      if (this.closed || this.channelClosed) return;
+      this.channelClosed = true;
+      listener.event({ type: 'CHANNEL.CLOSE' });
+    };
+    this.channel.onmessage = (event: MessageEvent) => {
+      if (!this.closed) listener.data(event.data as ArrayBuffer | string);
+    };
+    if (rtc.hasBufferedAmountLow) {
+      this.channel.bufferedAmountLowThreshold = options.lowWaterMark;
+      // werift fires it only through addEventListener (STACKS.md).
+      this.channel.addEventListener('bufferedamountlow', () => this.reportLow());
+    }
+  }
+
+  /** True once `close()` ran; nothing is reported after that. */
+  get closed(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /** createOffer + setLocalDescription(offer). Rejects with OperationTimeoutError/OperationCancelledError. */
+  createOffer(signal: AbortSignal): Promise<Description> {
+    return this.run('createOffer', signal, async () => {
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      return { type: 'offer', sdp: offer.sdp ?? '' };
+    });
+  }
+
+  /** createAnswer + setLocalDescription(answer). */
+  createAnswer(signal: AbortSignal): Promise<Description> {
+    return this.run('createAnswer', signal, async () => {
+      const answer = await this.pc.createAnswer();
+      await this.pc.setLocalDescription(answer);
+      return { type: 'answer', sdp: answer.sdp ?? '' };
+    });
+  }
+
+  /** setRemoteDescription. */
+  setRemoteDescription(description: Description, signal: AbortSignal): Promise<void> {
+    return this.run('setRemoteDescription', signal, () => this.pc.setRemoteDescription(description));
+  }
+
+  /**
+   * Applies one remote candidate (null: end-of-candidates). Fire and forget: a failure or a timeout
+   * is reported to `listener.error`, and nothing is reported once the binding is closed.
+   */
+  addIceCandidate(candidate: Candidate | null): void {
+    const apply = () => (candidate ? this.pc.addIceCandidate(candidate) : this.pc.addIceCandidate());
+    this.run('addIceCandidate', this.abort.signal, apply).catch((error: unknown) => {
+      if (!this.closed) this.listener.error(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** True while the channel is open and below the high-water mark. */
+  get canSend(): boolean {
+    return this.channel.readyState === 'open' && this.channel.bufferedAmount < this.options.highWaterMark;
+  }
+
+  /** Sends one frame. Throws what `RTCDataChannel.send` throws (e.g. InvalidStateError). */
+  send(frame: Uint8Array): void {
+    this.channel.send(frame as Uint8Array<ArrayBuffer>);
+  }
+
+  /** Reports CHANNEL.BUFFER_LOW once `bufferedAmount` falls to the low-water mark. */
+  waitForBufferLow(): void {
+    if (this.closed || this.waitingForLow) return;
+    this.waitingForLow = true;
+    if (this.rtc.hasBufferedAmountLow) return;
+    this.pollTimer = setInterval(() => {
+      if (this.channel.bufferedAmount <= this.options.lowWaterMark) this.reportLow();
+    }, this.options.pollIntervalMs);
+  }
+
+  /** Closes the channel and the pc, cancels every pending operation. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.abort.abort();
+    this.stopPolling();
+    this.pc.onicecandidate = null;
+    this.pc.onconnectionstatechange = null;
+    this.channel.onopen = null;
+    this.channel.onclose = null;
+    this.channel.onmessage = null;
+    try {
+      this.channel.close();
+      this.pc.close();
+    } catch {
+      // Closing twice or a stack that already tore down: nothing left to release.
+    }
+  }
+
+  private reportOpen(): void {
+    if (this.closed || this.channelOpened) return;
+    this.channelOpened = true;
+    this.listener.event({ type: 'CHANNEL.OPEN' });
+  }
+
+  private reportLow(): void {
+    if (this.closed || !this.waitingForLow) return;
+    this.waitingForLow = false;
+    this.stopPolling();
+    this.listener.event({ type: 'CHANNEL.BUFFER_LOW' });
+  }
+
+  private stopPolling(): void {
+    if (this.pollTimer !== undefined) clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  /** Runs an operation with a timeout, cancelled by `signal` or by `close()`; a late result is ignored. */
+  private run<T>(name: string, signal: AbortSignal, operation: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal.aborted || this.closed) {
+        reject(new OperationCancelledError(name));
+        return;
+      }
+      const cancel = () => finish(() => reject(new OperationCancelledError(name)));
+      const timer = setTimeout(
+        () => finish(() => reject(new OperationTimeoutError(name, this.options.operationTimeoutMs))),
+        this.options.operationTimeoutMs,
+      );
+      let settled = false;
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', cancel);
+        this.abort.signal.removeEventListener('abort', cancel);
+        settle();
+      };
+      signal.addEventListener('abort', cancel, { once: true });
+      this.abort.signal.addEventListener('abort', cancel, { once: true });
+      let pending: Promise<T>;
+      try {
+        pending = operation();
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (value) => finish(() => resolve(value)),
+        (error: unknown) => finish(() => reject(error)),
+      );
+    });
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * createPeerSystem: provides the charts with their implementations, starts the root actor, and
+ * exposes peers as handles with rxjs Observables.
+ */
+import type { Observable } from 'rxjs';
+import { distinctUntilChanged, filter, from, map, Subject, share, startWith } from 'rxjs';
+import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { createActor } from 'xstate';
+import type { PeerActor, PeerSnapshot } from '../machines/peer.js';
+import { signalingMachine } from '../machines/signaling.js';
+import { peerSystemId, systemMachine } from '../machines/system.js';
+import { OutboxFullError, PeerClosedError, PeerstateError } from './errors.js';
+import { providePeerMachine } from './peer/actors.js';
+import type { PeerMessage } from './peer/resources.js';
+import { PeerResourceRegistry } from './peer/resources.js';
+import type { RtcImplementation } from './rtc/binding.js';
+import type { WebSocketConstructor } from './signaling/transport.js';
+import { createSessionLogic, SocketTracker } from './signaling/transport.js';
+
+/** The top-level states of a peer (the peer chart's top level). */
+export type PeerState =
+  | 'disconnected'
+  | 'discovering'
+  | 'connecting'
+  | 'handshaking'
+  | 'connected'
+  | 'failed'
+  | 'closed';
+
+/** Options of `createPeerSystem`. Times in ms, sizes in bytes. */
+export interface PeerSystemOptions {
+  /** Our peer id in the room (1-128 printable ASCII characters). */
+  localId: string;
+  /** Signaling server URL, e.g. `ws://127.0.0.1:8080`. */
+  url: string;
+  /** Room on the signaling server. Default `default`. */
+  room?: string;
+  /** The RTC implementation (browser globals, @roamhq/wrtc via `peerstate/node`, werift). */
+  rtc: RtcImplementation;
+  /** The WebSocket constructor (the global one in browsers, `ws` in Node). */
+  WebSocket: WebSocketConstructor;
+  /** ICE servers (RTCConfiguration.iceServers). Default none: host candidates only. */
+  iceServers?: RTCIceServer[];
+  /** Accept policy for peers that connect to us first. Default: accept everyone in the room. */
+  accept?: (peerId: string) => boolean;
+  /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
+  connectTimeoutMs?: number;
+  /** Time one RTCPeerConnection operation may take. Default 10000 ms. */
+  operationTimeoutMs?: number;
+  /** Remote candidates buffered per peer before the remote description is set. Default 256. */
+  maxBufferedCandidates?: number;
+  /** Outbox bounds per peer. Default 10000 messages, 16 MiB. */
+  outbox?: { maxMessages?: number; maxBytes?: number };
+  /** Sending pauses at this `bufferedAmount`. Default 4 MiB. */
+  highWaterMark?: number;
+  /** Sending resumes at this `bufferedAmount`. Default 1 MiB. */
+  lowWaterMark?: number;
+  /** Poll period of `bufferedAmount` on stacks without `bufferedamountlow` (wrtc). Default 2 ms. */
+  pollIntervalMs?: number;
+  /** Signaling reconnect backoff: first wait and cap, with full jitter. Default 250 / 10000 ms. */
+  reconnectBackoff?: { initialMs?: number; maxMs?: number };
+  /** XState inspection callback (`createActor(..., { inspect })`), e.g. `@statelyai/inspect`'s. */
+  inspect?: (event: InspectionEvent) => void;
+}
+
+/** A view of the actor of one remote peer. */
+export interface PeerHandle {
+  /** The remote peer id. */
+  readonly id: string;
+  /** The current top-level state. */
+  readonly state: PeerState;
+  /** Top-level states, starting with the current one; completes when the peer is closed. */
+  readonly state$: Observable<PeerState>;
+  /** Messages from this peer, in order, each once. Hot: subscribe right after `connect`. */
+  readonly messages$: Observable<string | Uint8Array>;
+  /** Errors concerning this peer. */
+  readonly errors$: Observable<PeerstateError>;
+  /** The peer's actor, for inspection. */
+  readonly actor: PeerActor;
+  /**
+   * Queues a message; it is sent, in order and once, when the peer is `connected`.
+   * @throws PeerClosedError if the peer is closed. @throws OutboxFullError if the outbox is full.
+   */
+  send(data: string | Uint8Array): void;
+  /** Closes this peer (sends `bye`, closes the pc). Idempotent. */
+  close(): void;
+}
+
+/** A running peer system. */
+export interface PeerSystem {
+  /** Our peer id. */
+  readonly localId: string;
+  /** The root XState actor, for inspection. */
+  readonly actor: ReturnType<typeof createActor<typeof systemMachine>>;
+  /** Connects to a peer; idempotent per peer id (one actor, one RTCPeerConnection; RC-9). */
+  connect(peerId: string): PeerHandle;
+  /** The handle of a peer that has an actor, if any. */
+  peer(peerId: string): PeerHandle | undefined;
+  /** Handles of peers that connected to us first (accepted by `accept`). */
+  readonly incoming$: Observable<PeerHandle>;
+  /** Every message from every peer. */
+  readonly messages$: Observable<PeerMessage>;
+  /** Every error, typed. */
+  readonly errors$: Observable<PeerstateError>;
+  /** Reconnects the signaling session now, cutting a backoff wait short. */
+  retrySignaling(): void;
+  /** Closes every peer and the signaling session; resolves when sockets are closed. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function topState(snapshot: PeerSnapshot): PeerState {
+  const value = snapshot.value;
+  return (typeof value === 'string' ? value : Object.keys(value)[0]) as PeerState;
+}
+
+/**
+ * Creates and starts a peer system: one signaling session and one actor per remote peer.
+ * Errors are delivered on `errors$`, never thrown into the event loop.
+ */
+export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
+  const registry = new PeerResourceRegistry({
+    maxMessages: options.outbox?.maxMessages ?? 10_000,
+    maxBytes: options.outbox?.maxBytes ?? 16 * 1024 * 1024,
+  });
+  const tracker = new SocketTracker();
+  const backoff = { initialMs: 250, maxMs: 10_000, ...options.reconnectBackoff };
+  const accept = options.accept ?? (() => true);
+
+  const peer = providePeerMachine({
+    rtc: options.rtc,
+    registry,
+    connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+    binding: {
+      iceServers: options.iceServers ?? [],
+      operationTimeoutMs: options.operationTimeoutMs ?? 10_000,
+      highWaterMark: options.highWaterMark ?? 4 * 1024 * 1024,
+      lowWaterMark: options.lowWaterMark ?? 1024 * 1024,
+      pollIntervalMs: options.pollIntervalMs ?? 2,
+    },
+  });
+  const signaling = signalingMachine.provide({
+    actors: { session: createSessionLogic(options.WebSocket, tracker) },
+    delays: {
+      // Exponential backoff with full jitter.
+      reconnectBackoff: ({ context }) =>
+        Math.random() * Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(context.attempt, 16)),
+    },
+  });
+  const machine = systemMachine.provide({
+    actors: { peer, signaling },
+    guards: {
+      isAccepted: ({ event }) =>
+        event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal' && accept(event.frame.from),
+    },
+  });
+
+  const actor = createActor(machine, {
+    systemId: 'system',
+    input: {
+      localId: options.localId,
+      url: options.url,
+      room: options.room ?? 'default',
+      maxBufferedCandidates: options.maxBufferedCandidates ?? 256,
+    },
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+
+  const errors = new Subject<PeerstateError>();
+  const incoming = new Subject<PeerHandle>();
+  const handles = new WeakMap<AnyActorRef, PeerHandle>();
+  const subscriptions = [
+    registry.errors.subscribe(errors),
+    actor.on('staleSignal', (e) =>
+      errors.next(
+        new PeerstateError(
+          'signaling-dropped',
+          `signal from ${e.from} of stale session ${e.generation} dropped`,
+          {
+            peerId: e.from,
+          },
+        ),
+      ),
+    ),
+    actor.on('refusedPeer', (e) =>
+      errors.next(
+        new PeerstateError('peer-refused', `peer ${e.peerId} refused by the accept policy`, {
+          peerId: e.peerId,
+        }),
+      ),
+    ),
+    actor.on('serverError', (e) =>
+      errors.next(new PeerstateError('signaling-server-error', `${e.code}: ${e.message}`)),
+    ),
+  ];
+  const messages$ = registry.messages.pipe(share());
+
+  const peerActor = (peerId: string) => actor.system.get(peerSystemId(peerId)) as PeerActor | undefined;
+
+  function handleOf(ref: PeerActor): PeerHandle {
+    const existing = handles.get(ref);
+    if (existing) return existing;
+    const id = ref.getSnapshot().context.remoteId;
+    const key = ref.getSnapshot().context.key;
+    const handle: PeerHandle = {
+      id,
+      actor: ref,
+      get state() {
+        return topState(ref.getSnapshot());
+      },
+      state$: from(ref).pipe(startWith(ref.getSnapshot()), map(topState), distinctUntilChanged()),
+      messages$: messages$.pipe(
+        filter((m) => m.from === id),
+        map((m) => m.data),
+      ),
+      errors$: errors.pipe(filter((e) => e.peerId === id)),
+      send(data) {
+        const resources = registry.get(key);
+        if (!resources || ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
+        if (!resources.outbox.fits(data)) throw new OutboxFullError(id, resources.outbox.limits);
+        ref.send({ type: 'SEND', data });
+      },
+      close() {
+        ref.send({ type: 'CLOSE' });
+      },
+    };
+    handles.set(ref, handle);
+    return handle;
+  }
+
+  // Failures are also errors: one stream says everything that went wrong.
+  const watched = new WeakSet<AnyActorRef>();
+  function watch(ref: PeerActor, isIncoming: boolean) {
+    if (watched.has(ref)) return;
+    watched.add(ref);
+    subscriptions.push(
+      ref.on('failure', (e) =>
+        errors.next(
+          new PeerstateError('connection-failed', `${e.code}: ${e.message}`, { peerId: e.remoteId }),
+        ),
+      ),
+      ref.on('candidateOverflow', (e) =>
+        errors.next(
+          new PeerstateError(
+            'candidate-overflow',
+            `remote candidate buffer of ${e.remoteId} is full; newest dropped`,
+            {
+              peerId: e.remoteId,
+            },
+          ),
+        ),
+      ),
+    );
+    if (isIncoming) incoming.next(handleOf(ref));
+  }
+
+  // Peers spawned by an inbound signal: surface them as incoming handles.
+  const rootSub = actor.subscribe((snapshot) => {
+    for (const child of Object.values(snapshot.children)) {
+      const ref = child as AnyActorRef | undefined;
+      if (ref && ref.id !== 'signaling' && !watched.has(ref)) watch(ref as PeerActor, true);
+    }
+  });
+
+  actor.start();
+  actor.send({ type: 'SIGNALING.START' });
+
+  let stopping: Promise<void> | undefined;
+
+  return {
+    localId: options.localId,
+    actor,
+    incoming$: incoming.asObservable(),
+    messages$,
+    errors$: errors.asObservable(),
+    connect(peerId) {
+      if (actor.getSnapshot().status !== 'active')
+        throw new PeerstateError('system-stopped', 'the system is stopped');
+      const before = peerActor(peerId);
+      actor.send({ type: 'CONNECT', peerId });
+      const ref = peerActor(peerId);
+      if (!ref) throw new PeerstateError('peer-refused', `no actor for ${peerId}`, { peerId });
+      if (ref !== before) watch(ref, false);
+      return handleOf(ref);
+    },
+    peer(peerId) {
+      const ref = peerActor(peerId);
+      return ref ? handleOf(ref) : undefined;
+    },
+    retrySignaling() {
+      actor.send({ type: 'SIGNALING.RETRY' });
+    },
+    stop() {
+      stopping ??= (async () => {
+        actor.send({ type: 'STOP' });
+        actor.stop();
+        rootSub.unsubscribe();
+        for (const sub of subscriptions) sub.unsubscribe();
+        await tracker.settle(2_000);
+        registry.complete();
+        errors.complete();
+        incoming.complete();
+      })();
+      return stopping;
+    },
+  };
+}
