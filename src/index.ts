@@ -8,5 +8,5 @@ export type { PeerMessage } from './peer/resources.js';
 export type { Candidate, Description, Signal } from './protocol/signals.js';
 export type { BindingOptions, RtcImplementation } from './rtc/binding.js';
 export type { WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
-export type { PeerHandle, PeerState, PeerSystem, PeerSystemOptions } from './system.js';
+export type { PeerHandle, PeerState, PeerSystem, PeerSystemOptions, SignalingState } from './system.js';
 export { createPeerSystem } from './system.js';

@@ -3,7 +3,17 @@
  * exposes peers as handles with rxjs Observables.
  */
 import type { Observable } from 'rxjs';
-import { distinctUntilChanged, filter, from, map, Subject, share, startWith } from 'rxjs';
+import {
+  distinctUntilChanged,
+  filter,
+  firstValueFrom,
+  from,
+  map,
+  Subject,
+  share,
+  shareReplay,
+  startWith,
+} from 'rxjs';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createActor } from 'xstate';
 import type { PeerActor, PeerSnapshot } from '../machines/peer.js';
@@ -102,11 +112,18 @@ export interface PeerSystem {
   readonly messages$: Observable<PeerMessage>;
   /** Every error, typed. */
   readonly errors$: Observable<PeerstateError>;
+  /** States of the signaling session, starting with the current one; completes on stop. */
+  readonly signaling$: Observable<SignalingState>;
+  /** Resolves when the signaling session is open (now, or the next time it opens). */
+  signalingOpen(): Promise<void>;
   /** Reconnects the signaling session now, cutting a backoff wait short. */
   retrySignaling(): void;
   /** Closes every peer and the signaling session; resolves when sockets are closed. Idempotent. */
   stop(): Promise<void>;
 }
+
+/** The states of the signaling session (the signaling chart's top level). */
+export type SignalingState = 'disconnected' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 function topState(snapshot: PeerSnapshot): PeerState {
   const value = snapshot.value;
@@ -263,6 +280,13 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
 
   actor.start();
   actor.send({ type: 'SIGNALING.START' });
+  const signalingRef = actor.system.get('signaling') as AnyActorRef;
+  const signaling$ = from(signalingRef).pipe(
+    startWith(signalingRef.getSnapshot()),
+    map((snapshot): SignalingState => (snapshot as { value: SignalingState }).value),
+    distinctUntilChanged(),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
 
   let stopping: Promise<void> | undefined;
 
@@ -285,6 +309,10 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     peer(peerId) {
       const ref = peerActor(peerId);
       return ref ? handleOf(ref) : undefined;
+    },
+    signaling$,
+    signalingOpen() {
+      return firstValueFrom(signaling$.pipe(filter((state) => state === 'open'))).then(() => undefined);
     },
     retrySignaling() {
       actor.send({ type: 'SIGNALING.RETRY' });
