@@ -237,7 +237,8 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
         ref.send({ type: 'SEND', data });
       },
       close() {
-        ref.send({ type: 'CLOSE' });
+        // A finished actor has nothing left to close (RC-8): no event, no warning.
+        if (ref.getSnapshot().status === 'active') ref.send({ type: 'CLOSE' });
       },
     };
     handles.set(ref, handle);

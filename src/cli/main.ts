@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+/**
+ * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); exit code 0 only if
+ * every link connected and no message was lost, duplicated or reordered.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { demoSucceeded, runDemo } from './demo.js';
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
+  return n;
+}
+
+const program = new Command('peerstate').description(
+  'Race-free WebRTC peer connections on XState statecharts',
+);
+
+program
+  .command('demo')
+  .description(
+    'start the embedded signaling server and N peers, connect them as a full mesh, exchange messages',
+  )
+  .option('--peers <n>', 'peers in the mesh', integer, 3)
+  .option('--messages <m>', 'messages per link and direction', integer, 100)
+  .option('--timeout <ms>', 'give up after this many ms', integer, 60_000)
+  .option('--json', 'end with one JSON summary line')
+  .action(async (opts: { peers: number; messages: number; timeout: number; json?: boolean }) => {
+    const summary = await runDemo(
+      { peers: opts.peers, messages: opts.messages, timeoutMs: opts.timeout, progress: true },
+      (line) => console.log(line),
+    );
+    const ok = demoSucceeded(summary);
+    console.log(
+      `${ok ? 'ok' : 'FAILED'}: ${summary.connectedLinks}/${summary.links} links connected ` +
+        `(median ${summary.connectMsMedian} ms, p95 ${summary.connectMsP95} ms); ` +
+        `${summary.received}/${summary.sent} messages delivered, ${summary.lost} lost, ` +
+        `${summary.duplicated} duplicated, ${summary.outOfOrder} out of order; ${summary.durationMs} ms`,
+    );
+    if (opts.json) console.log(JSON.stringify(summary));
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 2;
+});

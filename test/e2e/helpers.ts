@@ -1,0 +1,56 @@
+/** Helpers for end-to-end tests on real @roamhq/wrtc peers and the real signaling server on 127.0.0.1. */
+import wrtc from '@roamhq/wrtc';
+import { filter, firstValueFrom } from 'rxjs';
+import type { PeerHandle, PeerState, RtcImplementation } from '../../src/index.js';
+import { wrtcImplementation } from '../../src/node/index.js';
+
+/** Counts of what a counting wrtc implementation saw. */
+export interface PcCounts {
+  created: number;
+  closed: number;
+}
+
+/** @roamhq/wrtc, with every RTCPeerConnection construction and `close()` call counted. */
+export function countingWrtc(): { rtc: RtcImplementation; counts: PcCounts } {
+  const counts: PcCounts = { created: 0, closed: 0 };
+  class CountingPeerConnection extends wrtc.RTCPeerConnection {
+    private closeCounted = false;
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      counts.created++;
+    }
+    override close(): void {
+      if (!this.closeCounted) counts.closed++;
+      this.closeCounted = true;
+      super.close();
+    }
+  }
+  return {
+    rtc: {
+      ...wrtcImplementation,
+      RTCPeerConnection: CountingPeerConnection as unknown as RtcImplementation['RTCPeerConnection'],
+    },
+    counts,
+  };
+}
+
+/** Resolves when the handle's peer reaches `state`. */
+export function reach(handle: PeerHandle, state: PeerState): Promise<PeerState> {
+  return firstValueFrom(handle.state$.pipe(filter((s) => s === state)));
+}
+
+/** Yields to the event loop until `condition()` holds, at most `turns` times; false if it never did. */
+export async function eventually(condition: () => boolean, turns = 2_000): Promise<boolean> {
+  for (let i = 0; i < turns; i++) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return condition();
+}
+
+/** Node's active resources (timers, sockets, servers) by kind, for leak checks. */
+export function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
