@@ -89,31 +89,28 @@ interface PeerEnqueue {
   sendTo: (to: (args: { system: Registry }) => AnyActorRef, event: PeerEvent) => void;
 }
 
-/**
- * Spawns the one actor of `peerId` if it has none (RC-9: the only spawn site), then tells it to
- * connect and, if the remote is present on the open session, that it is.
- */
-function connectOne(context: SystemContext, peerId: string, enqueue: PeerEnqueue, system: Registry): void {
-  if (!peerOf(system, peerId)) {
-    const key = context.nextKey;
-    enqueue.spawnChild('peer', {
-      id: String(key),
-      systemId: peerSystemId(peerId),
-      input: {
-        key,
-        localId: context.localId,
-        remoteId: peerId,
-        maxBufferedCandidates: context.maxBufferedCandidates,
-      },
-    });
-    enqueue.assign({ nextKey: key + 1 });
-  }
-  const to = ({ system }: { system: Registry }) => peerOf(system, peerId) as AnyActorRef;
-  enqueue.sendTo(to, { type: 'CONNECT' });
-  if (context.present[peerId] && context.generation >= 0) {
-    enqueue.sendTo(to, { type: 'REMOTE.PRESENT', generation: context.generation });
-  }
+/** Spawns the one actor of `peerId` if it has none (RC-9: the only spawn site). */
+function ensurePeer(context: SystemContext, peerId: string, enqueue: PeerEnqueue, system: Registry): void {
+  if (peerOf(system, peerId)) return;
+  const key = context.nextKey;
+  enqueue.spawnChild('peer', {
+    id: String(key),
+    systemId: peerSystemId(peerId),
+    input: {
+      key,
+      localId: context.localId,
+      remoteId: peerId,
+      maxBufferedCandidates: context.maxBufferedCandidates,
+    },
+  });
+  enqueue.assign({ nextKey: key + 1 });
 }
+
+/** Peer ref resolver for `sendTo`, evaluated when the event is sent (after a spawn in the same step). */
+const toPeer =
+  (peerId: string) =>
+  ({ system }: { system: Registry }) =>
+    peerOf(system, peerId) as AnyActorRef;
 
 export const systemMachine = setup({
   types: {
@@ -130,7 +127,12 @@ export const systemMachine = setup({
      * signals are reported, never processed.
      */
     connectPeer: enqueueActions(({ context, event, enqueue, system }) => {
-      connectOne(context, peerIdOf(event), enqueue, system);
+      const peerId = peerIdOf(event);
+      ensurePeer(context, peerId, enqueue, system);
+      enqueue.sendTo(toPeer(peerId), { type: 'CONNECT' });
+      if (context.present[peerId] && context.generation >= 0) {
+        enqueue.sendTo(toPeer(peerId), { type: 'REMOTE.PRESENT', generation: context.generation });
+      }
     }),
     closePeer: enqueueActions(({ event, enqueue, system }) => {
       const peer = peerOf(system, peerIdOf(event));
@@ -145,12 +147,10 @@ export const systemMachine = setup({
           enqueue.emit({ type: 'refusedPeer', peerId: frame.from });
           return;
         }
-        connectOne(context, frame.from, enqueue, system);
+        // A new peer starts in `disconnected`, where the remote's hello or offer starts the attempt.
+        ensurePeer(context, frame.from, enqueue, system);
       }
-      enqueue.sendTo(
-        ({ system }) => peerOf(system, frame.from) as AnyActorRef,
-        signalToPeerEvent(frame.signal, generation),
-      );
+      enqueue.sendTo(toPeer(frame.from), signalToPeerEvent(frame.signal, generation));
     }),
     adoptSession: assign(({ event }) => {
       const { generation, peers } = event as Extract<SystemEvent, { type: 'SIGNALING.OPEN' }>;
