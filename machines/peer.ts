@@ -47,6 +47,12 @@ export interface PeerContext extends PeerInput {
   bufferedCandidates: (Candidate | null)[];
   /** The last error that moved the peer to `failed`, if any. */
   error: { code: string; message: string } | null;
+  /**
+   * The remote's resume point from its channel hello (the last sequence number it delivered), or null
+   * until it arrived in this handshake. Recorded whenever it arrives: the remote may reach
+   * `handshaking` and send it before this side has left `connecting`.
+   */
+  remoteResumePoint: number | null;
 }
 
 /** Events the peer chart accepts. */
@@ -70,7 +76,7 @@ export type PeerEvent =
   | { type: 'PC.ERROR'; code: string; message: string }
   | { type: 'CHANNEL.OPEN' }
   | { type: 'CHANNEL.CLOSE' }
-  | { type: 'CHANNEL.HELLO' }
+  | { type: 'CHANNEL.HELLO'; lastDelivered: number }
   | { type: 'CHANNEL.BUFFER_LOW' }
   | { type: 'CHANNEL.SEND_FAILED'; message: string };
 
@@ -195,6 +201,11 @@ export const peerMachine = setup({
       error: { code: 'timeout', message: 'no connection before the connect timeout' },
     }),
     clearError: assign({ error: null }),
+    recordRemoteResumePoint: assign({
+      remoteResumePoint: ({ context, event }) =>
+        event.type === 'CHANNEL.HELLO' ? event.lastDelivered : context.remoteResumePoint,
+    }),
+    clearRemoteResumePoint: assign({ remoteResumePoint: null }),
     reportFailure: emit(({ context }) => ({
       type: 'failure' as const,
       remoteId: context.remoteId,
@@ -209,6 +220,7 @@ export const peerMachine = setup({
     isAnswer: ({ event }) => event.type === 'SIGNAL.DESCRIPTION' && event.description.type === 'answer',
     isCandidateBufferFull: ({ context }) =>
       context.bufferedCandidates.length >= context.maxBufferedCandidates,
+    hasRemoteResumePoint: ({ context }) => context.remoteResumePoint !== null,
     isTransportConnected: ({ event }) => event.type === 'PC.CONNECTION_STATE' && event.state === 'connected',
     isTransportFailed: ({ event }) =>
       event.type === 'PC.CONNECTION_STATE' && (event.state === 'failed' || event.state === 'closed'),
@@ -219,7 +231,13 @@ export const peerMachine = setup({
   },
 }).createMachine({
   id: 'peer',
-  context: ({ input }) => ({ ...input, generation: 0, bufferedCandidates: [], error: null }),
+  context: ({ input }) => ({
+    ...input,
+    generation: 0,
+    bufferedCandidates: [],
+    error: null,
+    remoteResumePoint: null,
+  }),
   invoke: {
     src: 'peerResources',
     input: ({ context }) => ({ key: context.key, remoteId: context.remoteId }),
@@ -228,10 +246,12 @@ export const peerMachine = setup({
   on: {
     SEND: { actions: 'enqueueMessage' },
     CLOSE: { target: '.closed' },
+    'CHANNEL.HELLO': { actions: 'recordRemoteResumePoint' },
   },
   states: {
     disconnected: {
       description: 'Not trying to connect. CONNECT, or a remote that asks, starts an attempt.',
+      entry: ['stopPeerConnection', 'clearRemoteResumePoint'],
       on: {
         CONNECT: { target: 'discovering' },
         'SIGNAL.HELLO': { target: 'connecting', actions: ['adoptGeneration', 'startPeerConnection'] },
@@ -396,13 +416,14 @@ export const peerMachine = setup({
         },
         resuming: {
           entry: 'sendChannelHello',
-          on: { 'CHANNEL.HELLO': { target: '#peer.connected' } },
+          always: { guard: 'hasRemoteResumePoint', target: '#peer.connected' },
         },
       },
     },
     connected: {
       description: 'Messages flow. The outbox is flushed on entry and after every SEND.',
       entry: ['clearError', 'flushOutbox'],
+      exit: 'clearRemoteResumePoint',
       on: {
         SEND: { actions: ['enqueueMessage', 'flushOutbox'] },
         'CHANNEL.BUFFER_LOW': { actions: 'flushOutbox' },
@@ -417,7 +438,7 @@ export const peerMachine = setup({
     },
     failed: {
       description: 'The attempt failed; `error` says why. CONNECT starts over.',
-      entry: ['stopPeerConnection', 'reportFailure'],
+      entry: ['stopPeerConnection', 'clearRemoteResumePoint', 'reportFailure'],
       on: {
         CONNECT: { target: 'discovering', actions: 'clearBufferedCandidates' },
         'SIGNAL.HELLO': {

@@ -41,7 +41,7 @@ function receiveFrame(
 ): void {
   const frame = decodeFrame(raw);
   if (frame.kind === 'hello') {
-    sendBack({ type: 'CHANNEL.HELLO' });
+    sendBack({ type: 'CHANNEL.HELLO', lastDelivered: frame.lastDelivered });
   } else if (frame.kind === 'data') {
     if (resources.inbox.accept(frame.seq))
       registry.messages.next({ from: resources.remoteId, data: frame.data });

@@ -8,6 +8,8 @@
  * - `bufferedamountlow` is used where the stack has it; wrtc 0.10 has neither
  *   `bufferedAmountLowThreshold` nor the event, so there, and only there, `bufferedAmount` is polled
  *   while above the high mark;
+ * - operations run one at a time, in call order (like webrtc-pc's operations chain, §4.4.1.2), so an
+ *   operation started after a cancelled one still runs after it, never beside it;
  * - offers and answers are made explicitly (createOffer/createAnswer, then setLocalDescription with
  *   the result): wrtc has no parameterless setLocalDescription.
  */
@@ -67,6 +69,8 @@ export class PeerConnectionBinding {
   private channelClosed = false;
   private waitingForLow = false;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
+  /** Settles when the last operation started has settled (the operations chain). */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly rtc: RtcImplementation,
@@ -207,39 +211,66 @@ export class PeerConnectionBinding {
     this.pollTimer = undefined;
   }
 
-  /** Runs an operation with a timeout, cancelled by `signal` or by `close()`; a late result is ignored. */
+  /**
+   * Runs an operation after every earlier one settled or timed out, with a timeout; cancelled by
+   * `signal` or by `close()`. A cancelled operation that has not started never starts; one that has
+   * started holds the chain until it settles or times out, and its late result is ignored.
+   */
   private run<T>(name: string, signal: AbortSignal, operation: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (signal.aborted || this.closed) {
-        reject(new OperationCancelledError(name));
-        return;
-      }
-      const cancel = () => finish(() => reject(new OperationCancelledError(name)));
-      const timer = setTimeout(
-        () => finish(() => reject(new OperationTimeoutError(name, this.options.operationTimeoutMs))),
-        this.options.operationTimeoutMs,
-      );
+    const previous = this.chain;
+    let release: () => void = () => {};
+    const released = new Promise<void>((done) => {
+      release = done;
+    });
+    const result = new Promise<T>((resolve, reject) => {
       let settled = false;
+      let running = false;
       const finish = (settle: () => void) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        // While the operation runs, its timer also guards the chain; it is cleared when it settles.
+        if (!running) clearTimeout(timer);
         signal.removeEventListener('abort', cancel);
         this.abort.signal.removeEventListener('abort', cancel);
         settle();
       };
+      const cancel = () => finish(() => reject(new OperationCancelledError(name)));
+      // A timed-out operation also releases the chain: wrtc's addIceCandidate after close never settles.
+      const timer = setTimeout(() => {
+        release();
+        finish(() => reject(new OperationTimeoutError(name, this.options.operationTimeoutMs)));
+      }, this.options.operationTimeoutMs);
+      if (signal.aborted || this.closed) {
+        cancel();
+        release();
+        return;
+      }
       signal.addEventListener('abort', cancel, { once: true });
       this.abort.signal.addEventListener('abort', cancel, { once: true });
-      let pending: Promise<T>;
-      try {
-        pending = operation();
-      } catch (error) {
-        pending = Promise.reject(error);
-      }
-      pending.then(
-        (value) => finish(() => resolve(value)),
-        (error: unknown) => finish(() => reject(error)),
-      );
+      void previous.then(() => {
+        if (settled) {
+          release();
+          return;
+        }
+        running = true;
+        let pending: Promise<T>;
+        try {
+          pending = operation();
+        } catch (error) {
+          pending = Promise.reject(error);
+        }
+        pending.then(
+          (value) => finish(() => resolve(value)),
+          (error: unknown) => finish(() => reject(error)),
+        );
+        const done = () => {
+          clearTimeout(timer);
+          release();
+        };
+        pending.then(done, done);
+      });
     });
+    this.chain = released;
+    return result;
   }
 }
