@@ -83,7 +83,8 @@ export type PeerEvent =
 /** Events the peer actor emits to its observers (`actor.on(type, handler)`). */
 export type PeerEmitted =
   | { type: 'candidateOverflow'; remoteId: string; dropped: Candidate | null }
-  | { type: 'failure'; remoteId: string; code: string; message: string };
+  | { type: 'failure'; remoteId: string; code: string; message: string }
+  | { type: 'sendFailure'; remoteId: string; message: string };
 
 /** Output of the negotiation actors: the local description to send. */
 export type LocalDescriptionOutput = Description;
@@ -206,6 +207,12 @@ export const peerMachine = setup({
         event.type === 'CHANNEL.HELLO' ? event.lastDelivered : context.remoteResumePoint,
     }),
     clearRemoteResumePoint: assign({ remoteResumePoint: null }),
+    /** DC-5: a send threw; the message stayed queued (in order) and the next flush retries it. */
+    reportSendFailure: emit(({ context, event }) => ({
+      type: 'sendFailure' as const,
+      remoteId: context.remoteId,
+      message: event.type === 'CHANNEL.SEND_FAILED' ? event.message : '',
+    })),
     reportFailure: emit(({ context }) => ({
       type: 'failure' as const,
       remoteId: context.remoteId,
@@ -247,6 +254,7 @@ export const peerMachine = setup({
     SEND: { actions: 'enqueueMessage' },
     CLOSE: { target: '.closed' },
     'CHANNEL.HELLO': { actions: 'recordRemoteResumePoint' },
+    'CHANNEL.SEND_FAILED': { actions: 'reportSendFailure' },
   },
   states: {
     disconnected: {

@@ -256,6 +256,13 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
           new PeerstateError('connection-failed', `${e.code}: ${e.message}`, { peerId: e.remoteId }),
         ),
       ),
+      ref.on('sendFailure', (e) =>
+        errors.next(
+          new PeerstateError('send-failed', `send to ${e.remoteId} failed: ${e.message}`, {
+            peerId: e.remoteId,
+          }),
+        ),
+      ),
       ref.on('candidateOverflow', (e) =>
         errors.next(
           new PeerstateError(

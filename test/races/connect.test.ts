@@ -1,0 +1,402 @@
+/**
+ * Race catalog scenarios (RACES.md) driven through the public API on the scripted fakes: every pc
+ * promise is settled, every signaling frame delivered and every pc event fired by the test, in the
+ * order each test picks.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PeerstateError } from '../../src/index.js';
+import { decodeFrame } from '../../src/protocol/frames.js';
+import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
+import type { Harness } from './harness.js';
+import { createHarness, flush, settle } from './harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.stopAll();
+});
+
+/** Moves frames sent on one fake channel to the other, both ways, until none is left. */
+async function exchange(a: FakeRTCPeerConnection, b: FakeRTCPeerConnection, cursors = { a: 0, b: 0 }) {
+  const [ca, cb] = [a.channels[0], b.channels[0]];
+  if (!ca || !cb) throw new Error('no channel');
+  while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
+    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
+    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
+    await flush();
+  }
+  return cursors;
+}
+
+function toBuffer(frame: unknown): ArrayBuffer {
+  const bytes = frame as Uint8Array;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** alice (impolite, offers) → bob: offer made and delivered; bob's setRemoteDescription pending. */
+async function offerDelivered(): Promise<{ pcA: FakeRTCPeerConnection; pcB: FakeRTCPeerConnection }> {
+  const alice = await h.system('alice');
+  await h.system('bob');
+  alice.connect('bob');
+  await flush();
+  const pcA = h.pcOf('alice');
+  await settle(pcA, 'createOffer');
+  await settle(pcA, 'setLocalDescription');
+  await h.deliverAll();
+  return { pcA, pcB: h.pcOf('bob') };
+}
+
+/** Settles the oldest pending operation of each pc until none is pending. */
+async function settleAll(...pcs: FakeRTCPeerConnection[]): Promise<void> {
+  for (let progressed = true; progressed; ) {
+    progressed = false;
+    for (const pc of pcs) {
+      const op = pc.pending()[0];
+      if (op) {
+        op.resolve();
+        await flush();
+        progressed = true;
+      }
+    }
+    await h.deliverAll();
+  }
+}
+
+describe('remote candidate buffer', () => {
+  it('ICE-2 a candidate after the pc exists but before the remote description is set is buffered, not applied', async () => {
+    h = createHarness();
+    const { pcA, pcB } = await offerDelivered();
+    pcA.gatherCandidate(pcA.hostCandidate(1));
+    await h.deliverAll();
+    expect(pcB.pending('setRemoteDescription')).toHaveLength(1);
+    expect(pcB.operations.filter((op) => op.name === 'addIceCandidate')).toHaveLength(0);
+    expect(pcB.appliedCandidates).toEqual([]);
+  });
+
+  it('ICE-4 setRemoteDescription completing drains the buffer in arrival order, each once, before any later candidate', async () => {
+    h = createHarness();
+    const { pcA, pcB } = await offerDelivered();
+    const [c1, c2, c3] = [pcA.hostCandidate(1), pcA.hostCandidate(2), pcA.hostCandidate(3)];
+    pcA.gatherCandidate(c1);
+    pcA.gatherCandidate(c2);
+    await h.deliverAll();
+    await settle(pcB, 'setRemoteDescription');
+    // c3 arrives while the drain is still applying c1 and c2.
+    pcA.gatherCandidate(c3);
+    await h.deliverAll();
+    await settleAll(pcB);
+    expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual([
+      c1.candidate,
+      c2.candidate,
+      c3.candidate,
+    ]);
+  });
+
+  it('ICE-3 the offerer buffers candidates until the answer is applied', async () => {
+    h = createHarness();
+    const { pcA, pcB } = await offerDelivered();
+    await settle(pcB, 'setRemoteDescription');
+    await settle(pcB, 'createAnswer');
+    await settle(pcB, 'setLocalDescription');
+    pcB.gatherCandidate(pcB.hostCandidate(7));
+    await h.deliverAll();
+    // alice has the answer and bob's candidate, but setRemoteDescription(answer) has not settled.
+    expect(pcA.pending('setRemoteDescription')).toHaveLength(1);
+    expect(pcA.operations.filter((op) => op.name === 'addIceCandidate')).toHaveLength(0);
+    await settleAll(pcA);
+    expect(pcA.appliedCandidates.map((c) => c?.candidate)).toEqual([pcB.hostCandidate(7).candidate]);
+  });
+
+  it('ICE-5 a flood before the remote description keeps the first maxBufferedCandidates and reports each dropped one', async () => {
+    h = createHarness();
+    const { pcA, pcB } = await offerDelivered();
+    const errors: PeerstateError[] = [];
+    h.systems.get('bob')?.errors$.subscribe((e) => errors.push(e));
+    for (let n = 1; n <= 6; n++) pcA.gatherCandidate(pcA.hostCandidate(n));
+    await h.deliverAll();
+    await settleAll(pcB);
+    // The harness bounds the buffer at 4: the earliest four are kept, the newer two dropped and reported.
+    expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual(
+      [1, 2, 3, 4].map((n) => pcA.hostCandidate(n).candidate),
+    );
+    expect(errors.map((e) => e.code)).toEqual(['candidate-overflow', 'candidate-overflow']);
+  });
+
+  it('ICE-7 end-of-candidates (null) is buffered and applied like any candidate, without error', async () => {
+    h = createHarness();
+    const { pcA, pcB } = await offerDelivered();
+    const errors: PeerstateError[] = [];
+    h.systems.get('bob')?.errors$.subscribe((e) => errors.push(e));
+    pcA.gatherCandidate(pcA.hostCandidate(1));
+    pcA.gatherCandidate(null);
+    await h.deliverAll();
+    await settleAll(pcB);
+    expect(pcB.appliedCandidates).toHaveLength(2);
+    expect(pcB.appliedCandidates[1]).toBeNull();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('routing between peers', () => {
+  it('CB-8 two peers trickle concurrently: each candidate goes to its own peer, once', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    await h.system('carol');
+    alice.connect('bob');
+    alice.connect('carol');
+    await flush();
+    const [toBob, toCarol] = h.pcs;
+    if (!toBob || !toCarol) throw new Error('two pcs expected');
+    for (const pc of [toBob, toCarol]) {
+      await settle(pc, 'createOffer');
+      await settle(pc, 'setLocalDescription');
+    }
+    for (let n = 1; n <= 3; n++) {
+      toBob.gatherCandidate(toBob.hostCandidate(n));
+      toCarol.gatherCandidate(toCarol.hostCandidate(n));
+    }
+    const sent = (socketOf: string) =>
+      h.hub.queue
+        .filter((q) => q.describe.startsWith(`${socketOf} → hub`) && q.describe.includes('"candidate":{'))
+        .map(
+          (q) =>
+            JSON.parse(q.describe.slice(q.describe.indexOf('{'))) as {
+              to: string;
+              signal: { candidate: { candidate: string } };
+            },
+        );
+    const frames = sent('alice');
+    expect(frames.filter((f) => f.to === 'bob').map((f) => f.signal.candidate.candidate)).toEqual(
+      [1, 2, 3].map((n) => toBob.hostCandidate(n).candidate),
+    );
+    expect(frames.filter((f) => f.to === 'carol').map((f) => f.signal.candidate.candidate)).toEqual(
+      [1, 2, 3].map((n) => toCarol.hostCandidate(n).candidate),
+    );
+  });
+
+  it('CB-7 offers from two peers whose handling interleaves: each answer goes to the peer it answers', async () => {
+    h = createHarness();
+    const zed = await h.system('zed'); // greater id: polite, answers both
+    const bob = await h.system('bob');
+    const carol = await h.system('carol');
+    bob.connect('zed');
+    carol.connect('zed');
+    await flush();
+    const [pcBob, pcCarol] = h.pcs;
+    if (!pcBob || !pcCarol) throw new Error('two pcs expected');
+    for (const pc of [pcBob, pcCarol]) {
+      await settle(pc, 'createOffer');
+      await settle(pc, 'setLocalDescription');
+    }
+    await h.deliverAll();
+    expect(zed.peer('bob')).toBeDefined();
+    expect(zed.peer('carol')).toBeDefined();
+    const zedPcs = h.pcs.slice(2);
+    const forBob = zedPcs.find(
+      (pc) =>
+        (pc.pending('setRemoteDescription')[0]?.args[0] as RTCSessionDescriptionInit | undefined)?.sdp ===
+        pcBob.localDescription?.sdp,
+    );
+    const forCarol = zedPcs.find((pc) => pc !== forBob);
+    if (!forBob || !forCarol) throw new Error('zed has one pc per offer');
+    // Carol's offer is handled first although Bob's arrived first.
+    await settleAll(forCarol);
+    await settleAll(forBob);
+    await h.deliverAll();
+    expect(pcBob.pending('setRemoteDescription')[0]?.args[0]).toEqual({
+      type: 'answer',
+      sdp: forBob.localDescription?.sdp,
+    });
+    expect(pcCarol.pending('setRemoteDescription')[0]?.args[0]).toEqual({
+      type: 'answer',
+      sdp: forCarol.localDescription?.sdp,
+    });
+  });
+
+  it('RC-9 connect(peerId) twice at once: one actor, one RTCPeerConnection', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const first = alice.connect('bob');
+    const second = alice.connect('bob');
+    await flush();
+    expect(second).toBe(first);
+    expect(h.pcs).toHaveLength(1);
+    expect(Object.keys(alice.actor.getSnapshot().children).filter((id) => id !== 'signaling')).toHaveLength(
+      1,
+    );
+  });
+});
+
+describe('handshake and delivery', () => {
+  /** Drives alice → bob to connected; returns the pcs and the frame cursors. */
+  async function connected() {
+    const { pcA, pcB } = await offerDelivered();
+    await settleAll(pcA, pcB);
+    for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
+    for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+    await flush();
+    const cursors = await exchange(pcA, pcB);
+    return { pcA, pcB, cursors };
+  }
+
+  it('a remote hello that arrives while this side is still connecting is kept: both reach connected', async () => {
+    h = createHarness();
+    const { pcA, pcB } = await offerDelivered();
+    await settleAll(pcA, pcB);
+    // alice is up first and says hello; bob's channel is open but his transport is not connected yet.
+    pcA.setConnectionState('connected');
+    pcA.channels[0]?.open();
+    pcB.channels[0]?.open();
+    await flush();
+    const cursors = await exchange(pcA, pcB);
+    expect(h.systems.get('bob')?.peer('alice')?.state).toBe('connecting');
+    pcB.setConnectionState('connected');
+    await flush();
+    await exchange(pcA, pcB, cursors);
+    expect(h.systems.get('alice')?.peer('bob')?.state).toBe('connected');
+    expect(h.systems.get('bob')?.peer('alice')?.state).toBe('connected');
+  });
+
+  it('DC-2 messages queued while connecting are sent once, in order, after open', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    for (const m of ['one', 'two', 'three']) toBob.send(m);
+    await flush();
+    const pcA = h.pcOf('alice');
+    await settle(pcA, 'createOffer');
+    await settle(pcA, 'setLocalDescription');
+    await h.deliverAll();
+    const pcB = h.pcOf('bob');
+    await settleAll(pcA, pcB);
+    for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
+    for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+    await flush();
+    await exchange(pcA, pcB);
+    const data = (pcA.channels[0]?.sent ?? [])
+      .map((f) => decodeFrame(toBuffer(f)))
+      .filter((f) => f.kind === 'data');
+    expect(data.map((f) => (f.kind === 'data' ? f.data : ''))).toEqual(['one', 'two', 'three']);
+  });
+
+  it('DC-3 both open paths fire (open event twice, state already open): no message is sent twice', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    toBob.send('once');
+    await flush();
+    const pcA = h.pcOf('alice');
+    await settle(pcA, 'createOffer');
+    await settle(pcA, 'setLocalDescription');
+    await h.deliverAll();
+    const pcB = h.pcOf('bob');
+    await settleAll(pcA, pcB);
+    for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
+    for (const pc of [pcA, pcB]) {
+      pc.channels[0]?.open();
+      pc.channels[0]?.open();
+    }
+    await flush();
+    await exchange(pcA, pcB);
+    const data = (pcA.channels[0]?.sent ?? [])
+      .map((f) => decodeFrame(toBuffer(f)))
+      .filter((f) => f.kind === 'data');
+    expect(data).toHaveLength(1);
+  });
+
+  it('DC-4 / DC-5 a send that throws midway keeps the unsent rest queued in order and reports an error; nothing escapes', async () => {
+    h = createHarness();
+    const { pcA } = await connected();
+    const alice = h.systems.get('alice');
+    const errors: PeerstateError[] = [];
+    alice?.errors$.subscribe((e) => errors.push(e));
+    const toBob = alice?.peer('bob');
+    const channel = pcA.channels[0];
+    if (!toBob || !channel) throw new Error('connected pair expected');
+    const before = channel.sent.length;
+    const sentData = () =>
+      channel.sent
+        .slice(before)
+        .map((f) => decodeFrame(toBuffer(f)))
+        .map((f) => (f.kind === 'data' ? f.data : ''));
+    toBob.send('m1');
+    channel.failNextSend();
+    expect(() => toBob.send('m2')).not.toThrow();
+    await flush();
+    expect(sentData()).toEqual(['m1']);
+    expect(errors.map((e) => e.code)).toEqual(['send-failed']);
+    // The next flush sends the message that failed first, then the new one: order kept, nothing twice.
+    toBob.send('m3');
+    await flush();
+    expect(sentData()).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('RC-4 send() on a closed peer is refused with a typed error, never a TypeError', async () => {
+    h = createHarness();
+    await connected();
+    const toBob = h.systems.get('alice')?.peer('bob');
+    if (!toBob) throw new Error('connected pair expected');
+    toBob.close();
+    await flush();
+    expect(() => toBob.send('late')).toThrowError(expect.objectContaining({ code: 'peer-closed' }));
+  });
+
+  it('RC-8 an event sent to a peer actor that has stopped is ignored: no error, nothing revived', async () => {
+    h = createHarness();
+    const { pcA } = await connected();
+    const toBob = h.systems.get('alice')?.peer('bob');
+    if (!toBob) throw new Error('connected pair expected');
+    toBob.close();
+    await flush();
+    const pcsBefore = h.pcs.length;
+    toBob.actor.send({ type: 'CONNECT' });
+    pcA.setConnectionState('failed');
+    pcA.channels[0]?.receive(new ArrayBuffer(16));
+    await flush();
+    expect(toBob.actor.getSnapshot().status).toBe('done');
+    expect(h.pcs).toHaveLength(pcsBefore);
+    expect(pcA.closed).toBe(true);
+  });
+});
+
+describe('lifetimes', () => {
+  it('CB-2 stop while three peers gather candidates: nothing sent after stop returns, no error, every pc closed', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    for (const id of ['bob', 'carol', 'dave']) await h.system(id);
+    for (const id of ['bob', 'carol', 'dave']) alice.connect(id);
+    await flush();
+    const pcs = h.pcs.slice();
+    for (const pc of pcs) {
+      await settle(pc, 'createOffer');
+      await settle(pc, 'setLocalDescription');
+      pc.gatherCandidate(pc.hostCandidate(1));
+    }
+    await alice.stop();
+    const aliceSocket = h.hub.sockets[0];
+    const framesAtStop = aliceSocket?.sentFrames.length;
+    for (const pc of pcs) pc.gatherCandidate(pc.hostCandidate(2));
+    await flush();
+    expect(aliceSocket?.sentFrames.length).toBe(framesAtStop);
+    expect(aliceSocket?.readyState).toBe(3);
+    expect(pcs.every((pc) => pc.closed)).toBe(true);
+    expect(alice.actor.getSnapshot().status).not.toBe('active');
+  });
+
+  it('CB-11 100 cycles of start, connect, stop leave no live actor, timer or socket beyond the baseline', async () => {
+    h = createHarness();
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    for (let cycle = 0; cycle < 100; cycle++) {
+      const system = await h.system(`a${cycle}`);
+      system.connect('nobody');
+      await flush();
+      await system.stop();
+      h.systems.delete(`a${cycle}`);
+    }
+    expect(h.hub.sockets.every((s) => s.readyState === 3)).toBe(true);
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore);
+  });
+});
