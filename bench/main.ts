@@ -1,0 +1,75 @@
+/**
+ * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
+ * benchmark lives in its own file next to this one (connect.ts; throughput.ts and recovery.ts
+ * later). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
+ * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { Command, InvalidArgumentError } from 'commander';
+import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
+
+/** Runs fewer than this give a warning: medians and p95 of fewer samples are rough. */
+const RECOMMENDED_RUNS = 15;
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('not an integer ≥ 1');
+  return n;
+}
+
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not an integer ≥ 0');
+  return n;
+}
+
+const program = new Command('bench')
+  .description('peerstate benchmarks')
+  .exitOverride()
+  // Other work on the machine shows up in every number: say how busy it was.
+  .hook('preAction', () => {
+    const [load] = loadavg();
+    process.stderr.write(`load average ${load?.toFixed(2)} on ${availableParallelism()} cpus\n`);
+  });
+
+program
+  .command('connect')
+  .description('time from connect to the first echoed message: peerstate vs. hand-written @roamhq/wrtc')
+  .option(
+    '--runs <n>',
+    `counted runs of each side (below ${RECOMMENDED_RUNS}: a warning)`,
+    positiveInteger,
+    15,
+  )
+  .option('--warmups <n>', 'uncounted warm-up runs of each side', nonNegativeInteger, 2)
+  .option('--timeout <ms>', 'bound of every single wait, in ms', positiveInteger, 10_000)
+  .option('--json', 'end stdout with one JSON line {"peerstateMs","rawMs","ratio"}')
+  .action(async (opts: { runs: number; warmups: number; timeout: number; json?: boolean }) => {
+    if (opts.runs < RECOMMENDED_RUNS) {
+      process.stderr.write(
+        `warning: --runs ${opts.runs} is below ${RECOMMENDED_RUNS}; medians and p95 are rough\n`,
+      );
+    }
+    const result = await runConnectBench(
+      { runs: opts.runs, warmups: opts.warmups, timeoutMs: opts.timeout },
+      {
+        sample: (sample) => console.log(connectSampleLine(sample)),
+        progress: (line) => process.stderr.write(`${line}\n`),
+      },
+    );
+    for (const line of connectSummaryLines(result)) console.log(line);
+    if (opts.json) console.log(connectJson(result));
+  });
+
+try {
+  await program.parseAsync();
+} catch (error: unknown) {
+  const code = (error as { exitCode?: unknown }).exitCode;
+  if (typeof code === 'number') {
+    // A commander exit (help, version, usage error): commander already printed why.
+    process.exitCode = code === 0 ? 0 : 2;
+  } else {
+    console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
