@@ -3,7 +3,10 @@
  *
  * `disconnected → discovering → connecting → handshaking → connected`, plus `failed` and the final
  * `closed`. While `connecting`, negotiation, the remote-candidate buffer, the ICE/DTLS transport and
- * the data channel are parallel regions. Pure: every action, guard, actor and delay that touches the
+ * the data channel are parallel regions. Negotiation is MDN's perfect negotiation with explicit
+ * rollback (the polite side rolls back on glare, the impolite side ignores the colliding offer).
+ * Recovery is a path through the chart: ICE `disconnected` → a grace timer → ICE restart; `failed`, or
+ * a lost heartbeat → ICE restart at once, repeated while restarts last; then `failed`. Pure: every action, guard, actor and delay that touches the
  * RTCPeerConnection, the data channel or the clock is a named placeholder here and is supplied from
  * src/peer/ with `peerMachine.provide(...)`.
  *
@@ -37,6 +40,8 @@ export interface PeerInput {
   remoteId: string;
   /** Remote candidates buffered at most while no remote description is set (ICE-5). */
   maxBufferedCandidates: number;
+  /** ICE restarts tried in a row before `failed` (reset on reaching `connected`). */
+  maxIceRestarts: number;
 }
 
 /** The peer actor's context. Serializable: the RTCPeerConnection itself lives in src/. */
@@ -53,6 +58,10 @@ export interface PeerContext extends PeerInput {
    * `handshaking` and send it before this side has left `connecting`.
    */
   remoteResumePoint: number | null;
+  /** ICE username fragment of the current remote description (RFC 8839 §5.4), or null before one. */
+  remoteUfrag: string | null;
+  /** ICE restarts tried since the peer was last `connected`. */
+  iceRestarts: number;
 }
 
 /** Events the peer chart accepts. */
@@ -69,7 +78,9 @@ export type PeerEvent =
   | { type: 'SIGNAL.HELLO'; generation: number }
   | { type: 'SIGNAL.BYE'; generation: number }
   // raised inside the chart
-  | { type: 'REMOTE_DESCRIPTION.SET' }
+  | { type: 'REMOTE_DESCRIPTION.SET'; ufrag: string | null }
+  | { type: 'RESTART_ICE' }
+  | { type: 'HEARTBEAT.LOST' }
   // from the RTCPeerConnection binding
   | { type: 'PC.ICE_CANDIDATE'; candidate: Candidate | null }
   | { type: 'PC.CONNECTION_STATE'; state: RTCPeerConnectionState }
@@ -84,7 +95,24 @@ export type PeerEvent =
 export type PeerEmitted =
   | { type: 'candidateOverflow'; remoteId: string; dropped: Candidate | null }
   | { type: 'failure'; remoteId: string; code: string; message: string }
-  | { type: 'sendFailure'; remoteId: string; message: string };
+  | { type: 'sendFailure'; remoteId: string; message: string }
+  | { type: 'ignoredOffer'; remoteId: string }
+  | { type: 'staleCandidate'; remoteId: string; candidate: Candidate };
+
+/** Output of the actors that set a remote description: the ICE ufrag it carries. */
+export interface RemoteDescriptionOutput {
+  ufrag: string | null;
+}
+
+/**
+ * Whether a remote candidate belongs to the ICE generation of the remote description whose ufrag is
+ * `ufrag` (ICE-6). End-of-candidates and candidates that name no ufrag are taken as current.
+ */
+export function isOfGeneration(candidate: Candidate | null, ufrag: string | null): boolean {
+  if (!candidate || ufrag === null) return true;
+  const named = candidate.usernameFragment ?? /\sufrag\s(\S+)/.exec(candidate.candidate)?.[1];
+  return named === undefined || named === null || named === ufrag;
+}
 
 /** Output of the negotiation actors: the local description to send. */
 export type LocalDescriptionOutput = Description;
@@ -117,18 +145,26 @@ export const peerMachine = setup({
     peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(() => undefined),
     /** Owns one RTCPeerConnection and its data channel; reports their events as PC.* and CHANNEL.*. */
     peerConnection: fromCallback<PeerEvent, { key: number }>(() => undefined),
-    /** createOffer + setLocalDescription; resolves with the offer to send. */
-    createOffer: fromPromise<LocalDescriptionOutput, { key: number }>(async () => {
+    /** createOffer (with `iceRestart` when asked) + setLocalDescription; resolves with the offer to send. */
+    createOffer: fromPromise<LocalDescriptionOutput, { key: number; iceRestart: boolean }>(async () => {
       throw new Error('createOffer not provided');
     }),
+    /** Explicit rollback if a local offer is pending (wrtc has no implicit rollback), then setRemoteDescription(offer). */
+    acceptOffer: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(async () => {
+      throw new Error('acceptOffer not provided');
+    }),
+    /** Sends a heartbeat over the data channel and reports HEARTBEAT.LOST when the remote falls silent. */
+    heartbeat: fromCallback<PeerEvent, { key: number }>(() => undefined),
     /** createAnswer + setLocalDescription; resolves with the answer to send. */
     createAnswer: fromPromise<LocalDescriptionOutput, { key: number }>(async () => {
       throw new Error('createAnswer not provided');
     }),
-    /** setRemoteDescription. */
-    setRemoteDescription: fromPromise<void, { key: number; description: Description }>(async () => {
-      throw new Error('setRemoteDescription not provided');
-    }),
+    /** setRemoteDescription(answer). */
+    setRemoteDescription: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(
+      async () => {
+        throw new Error('setRemoteDescription not provided');
+      },
+    ),
   },
   actions: {
     /** Appends a remote candidate to the buffer (arrival order). */
@@ -158,7 +194,25 @@ export const peerMachine = setup({
       input: ({ context }) => ({ key: context.key }),
     }),
     stopPeerConnection: stopChild('pc'),
-    raiseRemoteDescriptionSet: raise({ type: 'REMOTE_DESCRIPTION.SET' }),
+    raiseRemoteDescriptionSet: raise(({ event }) => ({
+      type: 'REMOTE_DESCRIPTION.SET' as const,
+      ufrag: (event as unknown as { output?: RemoteDescriptionOutput }).output?.ufrag ?? null,
+    })),
+    adoptRemoteUfrag: assign({
+      remoteUfrag: ({ context, event }) =>
+        event.type === 'REMOTE_DESCRIPTION.SET' ? event.ufrag : context.remoteUfrag,
+    }),
+    countIceRestart: assign({ iceRestarts: ({ context }) => context.iceRestarts + 1 }),
+    resetIceRestarts: assign({ iceRestarts: 0 }),
+    reportIgnoredOffer: emit(({ context }) => ({
+      type: 'ignoredOffer' as const,
+      remoteId: context.remoteId,
+    })),
+    reportStaleCandidate: emit(({ context, event }) => ({
+      type: 'staleCandidate' as const,
+      remoteId: context.remoteId,
+      candidate: (event as Extract<PeerEvent, { type: 'SIGNAL.CANDIDATE' }>).candidate as Candidate,
+    })),
     sendDescription: sendTo(signaling, ({ context, event }) =>
       signalFor(context, {
         type: 'description',
@@ -201,6 +255,12 @@ export const peerMachine = setup({
     recordTimeout: assign({
       error: { code: 'timeout', message: 'no connection before the connect timeout' },
     }),
+    recordRestartsExhausted: assign({
+      error: ({ context }) => ({
+        code: 'ice-restarts-exhausted',
+        message: `${context.iceRestarts} ICE restarts did not recover the connection`,
+      }),
+    }),
     clearError: assign({ error: null }),
     recordRemoteResumePoint: assign({
       remoteResumePoint: ({ context, event }) =>
@@ -227,14 +287,32 @@ export const peerMachine = setup({
     isAnswer: ({ event }) => event.type === 'SIGNAL.DESCRIPTION' && event.description.type === 'answer',
     isCandidateBufferFull: ({ context }) =>
       context.bufferedCandidates.length >= context.maxBufferedCandidates,
+    /** ICE-6: the candidate belongs to the current remote ICE generation. */
+    isCurrentGeneration: ({ context, event }) =>
+      event.type !== 'SIGNAL.CANDIDATE' || isOfGeneration(event.candidate, context.remoteUfrag),
+    /** The presence comes from another signaling session than this attempt's (CB-6). */
+    isNewSession: ({ context, event }) =>
+      event.type === 'REMOTE.PRESENT' && event.generation !== context.generation,
+    canRestartIce: ({ context }) => context.iceRestarts < context.maxIceRestarts,
+    isRestartingIce: ({ context }) => context.iceRestarts > 0,
+    /** The pc's connectionState is `connected` now (an ICE restart may not change it: no event). Supplied from src/. */
+    isPeerConnectionConnected: () => false,
+    /** The data channel's readyState is `open` now. Supplied from src/. */
+    isChannelOpen: () => false,
     hasRemoteResumePoint: ({ context }) => context.remoteResumePoint !== null,
     isTransportConnected: ({ event }) => event.type === 'PC.CONNECTION_STATE' && event.state === 'connected',
     isTransportFailed: ({ event }) =>
       event.type === 'PC.CONNECTION_STATE' && (event.state === 'failed' || event.state === 'closed'),
+    isTransportDisconnected: ({ event }) =>
+      event.type === 'PC.CONNECTION_STATE' && event.state === 'disconnected',
   },
   delays: {
     /** How long connecting and handshaking may take before `failed`, in ms. */
     connectTimeout: 15_000,
+    /** How long ICE may stay `disconnected` before an ICE restart, in ms. */
+    disconnectedGrace: 2_000,
+    /** While restarting, how long one ICE restart may take before the next, in ms. */
+    iceRestartInterval: 3_000,
   },
 }).createMachine({
   id: 'peer',
@@ -244,6 +322,8 @@ export const peerMachine = setup({
     bufferedCandidates: [],
     error: null,
     remoteResumePoint: null,
+    remoteUfrag: null,
+    iceRestarts: 0,
   }),
   invoke: {
     src: 'peerResources',
@@ -281,9 +361,20 @@ export const peerMachine = setup({
       },
     },
     connecting: {
-      description: 'An RTCPeerConnection exists; offer/answer and trickle ICE run.',
+      description: 'An RTCPeerConnection exists; offer/answer (perfect negotiation) and trickle ICE run.',
       type: 'parallel',
-      after: { connectTimeout: { target: 'failed', actions: 'recordTimeout' } },
+      after: {
+        connectTimeout: { target: 'failed', actions: 'recordTimeout' },
+        iceRestartInterval: [
+          {
+            guard: and(['isRestartingIce', 'canRestartIce']),
+            target: '#peer.connecting.negotiation.restartingIce',
+            reenter: true,
+            actions: 'countIceRestart',
+          },
+          { guard: 'isRestartingIce', target: 'failed', actions: 'recordRestartsExhausted' },
+        ],
+      },
       always: [
         {
           guard: and([
@@ -305,6 +396,12 @@ export const peerMachine = setup({
         'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
         'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
         'PC.ERROR': { target: 'failed', actions: 'recordError' },
+        'REMOTE.PRESENT': {
+          guard: 'isNewSession',
+          target: 'connecting',
+          reenter: true,
+          actions: 'adoptGeneration',
+        },
         'SIGNAL.BYE': { target: 'disconnected' },
         CLOSE: { target: 'closed', actions: 'sendBye' },
       },
@@ -321,13 +418,42 @@ export const peerMachine = setup({
             makingOffer: {
               invoke: {
                 src: 'createOffer',
-                input: ({ context }) => ({ key: context.key }),
+                input: ({ context }) => ({ key: context.key, iceRestart: false }),
                 onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
                 onError: { target: '#peer.failed', actions: 'recordError' },
               },
+              on: {
+                'SIGNAL.DESCRIPTION': [
+                  { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
+                  { guard: 'isOffer', actions: 'reportIgnoredOffer' },
+                ],
+              },
+            },
+            restartingIce: {
+              description: 'An ICE restart offer (new ufrag/pwd) on the same RTCPeerConnection.',
+              invoke: {
+                src: 'createOffer',
+                input: ({ context }) => ({ key: context.key, iceRestart: true }),
+                onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
+                onError: { target: '#peer.failed', actions: 'recordError' },
+              },
+              on: {
+                'SIGNAL.DESCRIPTION': [
+                  { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
+                  { guard: 'isOffer', actions: 'reportIgnoredOffer' },
+                ],
+              },
             },
             haveLocalOffer: {
-              on: { 'SIGNAL.DESCRIPTION': { guard: 'isAnswer', target: 'settingRemoteAnswer' } },
+              description:
+                'Glare: the polite side rolls back and answers; the impolite side ignores the offer.',
+              on: {
+                'SIGNAL.DESCRIPTION': [
+                  { guard: 'isAnswer', target: 'settingRemoteAnswer' },
+                  { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
+                  { guard: 'isOffer', actions: 'reportIgnoredOffer' },
+                ],
+              },
             },
             settingRemoteAnswer: {
               invoke: {
@@ -339,13 +465,15 @@ export const peerMachine = setup({
                 onDone: { target: 'stable', actions: 'raiseRemoteDescriptionSet' },
                 onError: { target: '#peer.failed', actions: 'recordError' },
               },
+              // Not a collision (MDN: isSettingRemoteAnswerPending): the offer is applied after the answer.
+              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
             },
             awaitingOffer: {
               on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
             },
             settingRemoteOffer: {
               invoke: {
-                src: 'setRemoteDescription',
+                src: 'acceptOffer',
                 input: ({ context, event }) => ({
                   key: context.key,
                   description: (event as { description: Description }).description,
@@ -362,14 +490,17 @@ export const peerMachine = setup({
                 onError: { target: '#peer.failed', actions: 'recordError' },
               },
             },
-            stable: {},
+            stable: {
+              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
+            },
           },
         },
         remoteCandidates: {
           initial: 'buffering',
           states: {
             buffering: {
-              description: 'No remote description yet: candidates wait here, bounded (ICE-1..3, ICE-5).',
+              description:
+                'No remote description of this round yet: candidates wait here, bounded (ICE-1..3, ICE-5).',
               on: {
                 'SIGNAL.CANDIDATE': [
                   { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
@@ -377,13 +508,21 @@ export const peerMachine = setup({
                 ],
                 'REMOTE_DESCRIPTION.SET': {
                   target: 'applying',
-                  actions: ['drainRemoteCandidates', 'clearBufferedCandidates'],
+                  actions: ['adoptRemoteUfrag', 'drainRemoteCandidates', 'clearBufferedCandidates'],
                 },
               },
             },
             applying: {
-              description: 'Remote description set: candidates go straight to the pc.',
-              on: { 'SIGNAL.CANDIDATE': { actions: 'addRemoteCandidate' } },
+              description:
+                'Remote description set: candidates of its ICE generation go to the pc, others are dropped (ICE-6).',
+              on: {
+                'SIGNAL.CANDIDATE': [
+                  { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
+                  { actions: 'reportStaleCandidate' },
+                ],
+                // A new remote offer starts a new round: its candidates wait for its description.
+                'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'buffering' },
+              },
             },
           },
         },
@@ -391,6 +530,7 @@ export const peerMachine = setup({
           initial: 'checking',
           states: {
             checking: {
+              always: { guard: 'isPeerConnectionConnected', target: 'connected' },
               on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'connected' } },
             },
             connected: {},
@@ -399,7 +539,10 @@ export const peerMachine = setup({
         dataChannel: {
           initial: 'opening',
           states: {
-            opening: { on: { 'CHANNEL.OPEN': { target: 'open' } } },
+            opening: {
+              always: { guard: 'isChannelOpen', target: 'open' },
+              on: { 'CHANNEL.OPEN': { target: 'open' } },
+            },
             open: {},
           },
         },
@@ -410,7 +553,11 @@ export const peerMachine = setup({
       initial: 'opening',
       after: { connectTimeout: { target: 'failed', actions: 'recordTimeout' } },
       on: {
-        'SIGNAL.CANDIDATE': { actions: 'addRemoteCandidate' },
+        'SIGNAL.CANDIDATE': [
+          { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
+          { actions: 'reportStaleCandidate' },
+        ],
+        'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
         'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
         'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
         'PC.ERROR': { target: 'failed', actions: 'recordError' },
@@ -429,19 +576,66 @@ export const peerMachine = setup({
       },
     },
     connected: {
-      description: 'Messages flow. The outbox is flushed on entry and after every SEND.',
-      entry: ['clearError', 'flushOutbox'],
+      description:
+        'Messages flow. The outbox is flushed on entry and after every SEND; a heartbeat watches the remote.',
+      initial: 'stable',
+      entry: ['clearError', 'resetIceRestarts', 'flushOutbox'],
       exit: 'clearRemoteResumePoint',
+      invoke: { src: 'heartbeat', input: ({ context }) => ({ key: context.key }) },
       on: {
         SEND: { actions: ['enqueueMessage', 'flushOutbox'] },
         'CHANNEL.BUFFER_LOW': { actions: 'flushOutbox' },
-        'SIGNAL.CANDIDATE': { actions: 'addRemoteCandidate' },
+        'SIGNAL.CANDIDATE': [
+          { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
+          { actions: 'reportStaleCandidate' },
+        ],
+        // The remote renegotiates or restarts ICE.
+        'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
         'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
-        'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
+        'PC.CONNECTION_STATE': [
+          {
+            guard: and(['isTransportFailed', 'canRestartIce']),
+            target: '#peer.connecting.negotiation.restartingIce',
+            actions: 'countIceRestart',
+          },
+          { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
+        ],
+        'HEARTBEAT.LOST': [
+          {
+            guard: 'canRestartIce',
+            target: '#peer.connecting.negotiation.restartingIce',
+            actions: 'countIceRestart',
+          },
+          { target: 'failed', actions: 'recordRestartsExhausted' },
+        ],
+        RESTART_ICE: {
+          guard: 'canRestartIce',
+          target: '#peer.connecting.negotiation.restartingIce',
+          actions: 'countIceRestart',
+        },
         'PC.ERROR': { target: 'failed', actions: 'recordError' },
         'CHANNEL.CLOSE': { target: 'failed', actions: 'recordError' },
         'SIGNAL.BYE': { target: 'disconnected' },
         CLOSE: { target: 'closed', actions: 'sendBye' },
+      },
+      states: {
+        stable: {
+          on: { 'PC.CONNECTION_STATE': { guard: 'isTransportDisconnected', target: 'unstable' } },
+        },
+        unstable: {
+          description: 'ICE says disconnected; it may come back by itself within the grace period.',
+          after: {
+            disconnectedGrace: [
+              {
+                guard: 'canRestartIce',
+                target: '#peer.connecting.negotiation.restartingIce',
+                actions: 'countIceRestart',
+              },
+              { target: '#peer.failed', actions: 'recordRestartsExhausted' },
+            ],
+          },
+          on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'stable' } },
+        },
       },
     },
     failed: {

@@ -26,6 +26,8 @@ export interface SystemInput {
   room: string;
   /** Per peer: remote candidates buffered at most before the remote description is set. */
   maxBufferedCandidates: number;
+  /** Per peer: ICE restarts tried in a row before `failed`. */
+  maxIceRestarts: number;
 }
 
 export interface SystemContext extends SystemInput {
@@ -101,6 +103,7 @@ function ensurePeer(context: SystemContext, peerId: string, enqueue: PeerEnqueue
       localId: context.localId,
       remoteId: peerId,
       maxBufferedCandidates: context.maxBufferedCandidates,
+      maxIceRestarts: context.maxIceRestarts,
     },
   });
   enqueue.assign({ nextKey: key + 1 });

@@ -55,6 +55,16 @@ export interface PeerSystemOptions {
   accept?: (peerId: string) => boolean;
   /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
   connectTimeoutMs?: number;
+  /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before `failed`. Default 8. */
+  maxIceRestarts?: number;
+  /** Time ICE may stay `disconnected` before an ICE restart. Default 2000 ms. */
+  disconnectedGraceMs?: number;
+  /** While restarting, time one ICE restart may take before the next. Default 3000 ms. */
+  iceRestartIntervalMs?: number;
+  /** Heartbeat period over the data channel. Default 500 ms. */
+  heartbeatIntervalMs?: number;
+  /** Heartbeat periods without a frame from the remote before an ICE restart. Default 3 (about 1.5-2 s). */
+  heartbeatMisses?: number;
   /** Time one RTCPeerConnection operation may take. Default 10000 ms. */
   operationTimeoutMs?: number;
   /** Remote candidates buffered per peer before the remote description is set. Default 256. */
@@ -94,6 +104,8 @@ export interface PeerHandle {
   send(data: string | Uint8Array): void;
   /** Closes this peer (sends `bye`, closes the pc). Idempotent. */
   close(): void;
+  /** Starts an ICE restart now if the peer is `connected` (webrtc-pc restartIce, done as an explicit offer). */
+  restartIce(): void;
 }
 
 /** A running peer system. */
@@ -147,6 +159,10 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     rtc: options.rtc,
     registry,
     connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+    disconnectedGraceMs: options.disconnectedGraceMs ?? 2_000,
+    iceRestartIntervalMs: options.iceRestartIntervalMs ?? 3_000,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
+    heartbeatMisses: options.heartbeatMisses ?? 3,
     binding: {
       iceServers: options.iceServers ?? [],
       operationTimeoutMs: options.operationTimeoutMs ?? 10_000,
@@ -178,6 +194,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       url: options.url,
       room: options.room ?? 'default',
       maxBufferedCandidates: options.maxBufferedCandidates ?? 256,
+      maxIceRestarts: options.maxIceRestarts ?? 8,
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
@@ -235,6 +252,9 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
         if (!resources || ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
         if (!resources.outbox.fits(data)) throw new OutboxFullError(id, resources.outbox.limits);
         ref.send({ type: 'SEND', data });
+      },
+      restartIce() {
+        if (ref.getSnapshot().status === 'active') ref.send({ type: 'RESTART_ICE' });
       },
       close() {
         // A finished actor has nothing left to close (RC-8): no event, no warning.

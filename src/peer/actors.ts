@@ -3,10 +3,15 @@
  * negotiation steps), its actions that touch the pc or the outbox, and its delays.
  */
 import { enqueueActions, fromCallback, fromPromise } from 'xstate';
-import type { LocalDescriptionOutput, PeerContext, PeerEvent } from '../../machines/peer.js';
-import { peerMachine } from '../../machines/peer.js';
+import type {
+  LocalDescriptionOutput,
+  PeerContext,
+  PeerEvent,
+  RemoteDescriptionOutput,
+} from '../../machines/peer.js';
+import { isOfGeneration, peerMachine } from '../../machines/peer.js';
 import { PeerstateError, UndeliveredError } from '../errors.js';
-import { decodeFrame, encodeHello } from '../protocol/frames.js';
+import { decodeFrame, encodeHello, encodePing } from '../protocol/frames.js';
 import type { Description } from '../protocol/signals.js';
 import type { BindingOptions, RtcImplementation } from '../rtc/binding.js';
 import { PeerConnectionBinding } from '../rtc/binding.js';
@@ -19,6 +24,14 @@ export interface PeerDependencies {
   registry: PeerResourceRegistry;
   /** Time `connecting` and `handshaking` may each take, in ms. */
   connectTimeoutMs: number;
+  /** Time ICE may stay `disconnected` before an ICE restart, in ms. */
+  disconnectedGraceMs: number;
+  /** While restarting, time one ICE restart may take before the next, in ms. */
+  iceRestartIntervalMs: number;
+  /** Heartbeat period, in ms. */
+  heartbeatIntervalMs: number;
+  /** Heartbeat periods without any frame from the remote before it counts as lost. */
+  heartbeatMisses: number;
 }
 
 function toError(error: unknown): Error {
@@ -40,6 +53,8 @@ function receiveFrame(
   sendBack: (event: PeerEvent) => void,
 ): void {
   const frame = decodeFrame(raw);
+  resources.lastReceivedAt = performance.now();
+  if (frame.kind === 'ping') return;
   if (frame.kind === 'hello') {
     sendBack({ type: 'CHANNEL.HELLO', lastDelivered: frame.lastDelivered });
   } else if (frame.kind === 'data') {
@@ -91,20 +106,63 @@ export function providePeerMachine(deps: PeerDependencies) {
           if (resources.binding === binding) resources.binding = null;
         };
       }),
-      createOffer: fromPromise<LocalDescriptionOutput, { key: number }>(({ input, signal }) =>
-        bindingOf(registry, input.key).createOffer(signal),
+      createOffer: fromPromise<LocalDescriptionOutput, { key: number; iceRestart: boolean }>(
+        ({ input, signal }) => bindingOf(registry, input.key).createOffer(signal, input.iceRestart),
       ),
+      acceptOffer: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(
+        async ({ input, signal }) => ({
+          ufrag: await bindingOf(registry, input.key).acceptOffer(input.description, signal),
+        }),
+      ),
+      heartbeat: fromCallback<PeerEvent, { key: number }>(({ input, sendBack }) => {
+        const resources = registry.get(input.key);
+        if (!resources) return undefined;
+        resources.lastReceivedAt = performance.now();
+        const silenceMs = deps.heartbeatIntervalMs * deps.heartbeatMisses;
+        let lost = false;
+        const timer = setInterval(() => {
+          const binding = resources.binding;
+          if (!binding || lost) return;
+          if (performance.now() - resources.lastReceivedAt > silenceMs) {
+            lost = true;
+            sendBack({ type: 'HEARTBEAT.LOST' });
+            return;
+          }
+          // A ping that cannot be sent (channel closing) is not an error: CHANNEL.CLOSE follows.
+          try {
+            if (binding.isChannelOpen) binding.send(encodePing());
+          } catch {}
+        }, deps.heartbeatIntervalMs);
+        return () => clearInterval(timer);
+      }),
       createAnswer: fromPromise<LocalDescriptionOutput, { key: number }>(({ input, signal }) =>
         bindingOf(registry, input.key).createAnswer(signal),
       ),
-      setRemoteDescription: fromPromise<void, { key: number; description: Description }>(
-        ({ input, signal }) => bindingOf(registry, input.key).setRemoteDescription(input.description, signal),
+      setRemoteDescription: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(
+        async ({ input, signal }) => ({
+          ufrag: await bindingOf(registry, input.key).setRemoteDescription(input.description, signal),
+        }),
       ),
     },
     actions: {
-      drainRemoteCandidates: ({ context }) => {
-        const binding = resourcesOf(context)?.binding;
-        for (const candidate of context.bufferedCandidates) binding?.addIceCandidate(candidate);
+      /** ICE-4 in arrival order; ICE-6: candidates of another ICE generation than the new description's are dropped. */
+      drainRemoteCandidates: ({ context, event }) => {
+        const resources = resourcesOf(context);
+        const ufrag = event.type === 'REMOTE_DESCRIPTION.SET' ? event.ufrag : context.remoteUfrag;
+        for (const candidate of context.bufferedCandidates) {
+          if (isOfGeneration(candidate, ufrag)) resources?.binding?.addIceCandidate(candidate);
+          else if (resources && candidate) {
+            registry.errors.next(
+              new PeerstateError(
+                'candidate-failed',
+                `dropped a candidate of an old ICE generation: ${candidate.candidate}`,
+                {
+                  peerId: resources.remoteId,
+                },
+              ),
+            );
+          }
+        }
       },
       addRemoteCandidate: ({ context, event }) => {
         if (event.type === 'SIGNAL.CANDIDATE')
@@ -138,8 +196,14 @@ export function providePeerMachine(deps: PeerDependencies) {
           registry.errors.next(new UndeliveredError(resources.remoteId, rest));
       },
     },
+    guards: {
+      isPeerConnectionConnected: ({ context }) => resourcesOf(context)?.binding?.isConnected ?? false,
+      isChannelOpen: ({ context }) => resourcesOf(context)?.binding?.isChannelOpen ?? false,
+    },
     delays: {
       connectTimeout: deps.connectTimeoutMs,
+      disconnectedGrace: deps.disconnectedGraceMs,
+      iceRestartInterval: deps.iceRestartIntervalMs,
     },
   });
 }

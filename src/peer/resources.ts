@@ -26,6 +26,8 @@ export interface PeerResources {
   readonly inbox: Inbox;
   /** The binding of the current RTCPeerConnection, while one exists. */
   binding: PeerConnectionBinding | null;
+  /** When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence. */
+  lastReceivedAt: number;
 }
 
 /** Registry of every live peer actor's resources, with the system-wide streams they feed. */
@@ -46,6 +48,7 @@ export class PeerResourceRegistry {
       outbox: new Outbox(this.outboxLimits),
       inbox: new Inbox(),
       binding: null,
+      lastReceivedAt: 0,
     };
     this.byKey.set(key, resources);
     return resources;

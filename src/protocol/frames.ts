@@ -4,17 +4,20 @@
  * - `hello` (kind 0): sent by each side when its channel opens; `seq` is the last sequence it
  *   delivered to its application (where delivery resumes).
  * - `text` (kind 1) / `binary` (kind 2): one application message, numbered from 1 per direction.
+ * - `ping` (kind 3): the heartbeat; any frame received proves the remote alive, so it needs no answer.
  */
 
 export type Frame =
   | { kind: 'hello'; lastDelivered: number }
   | { kind: 'data'; seq: number; data: string | Uint8Array }
+  | { kind: 'ping' }
   | { kind: 'invalid'; reason: string };
 
 const HEADER_BYTES = 9;
 const KIND_HELLO = 0;
 const KIND_TEXT = 1;
 const KIND_BINARY = 2;
+const KIND_PING = 3;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -30,6 +33,11 @@ function header(kind: number, seq: number, payloadBytes: number): { frame: Uint8
 /** Encodes our resume point: the last sequence number delivered to the application. */
 export function encodeHello(lastDelivered: number): Uint8Array {
   return header(KIND_HELLO, lastDelivered, 0).frame;
+}
+
+/** Encodes a heartbeat frame. */
+export function encodePing(): Uint8Array {
+  return header(KIND_PING, 0, 0).frame;
 }
 
 /** Encodes one application message with its sequence number. */
@@ -69,6 +77,8 @@ export function decodeFrame(raw: ArrayBuffer | ArrayBufferView | string): Frame 
       }
     case KIND_BINARY:
       return { kind: 'data', seq, data: payload.slice() };
+    case KIND_PING:
+      return { kind: 'ping' };
     default:
       return { kind: 'invalid', reason: `unknown frame kind ${kind}` };
   }

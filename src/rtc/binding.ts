@@ -15,6 +15,7 @@
  */
 
 import { OperationCancelledError, OperationTimeoutError } from '../errors.js';
+import { ufragOf } from '../protocol/sdp.js';
 import type { Candidate, Description } from '../protocol/signals.js';
 
 /** The RTC implementation a system runs on. */
@@ -121,10 +122,13 @@ export class PeerConnectionBinding {
     return this.abort.signal.aborted;
   }
 
-  /** createOffer + setLocalDescription(offer). Rejects with OperationTimeoutError/OperationCancelledError. */
-  createOffer(signal: AbortSignal): Promise<Description> {
+  /**
+   * createOffer (an ICE restart offer with new ufrag/pwd when `iceRestart`, webrtc-pc §4.4.1.6) +
+   * setLocalDescription(offer). Rejects with OperationTimeoutError/OperationCancelledError.
+   */
+  createOffer(signal: AbortSignal, iceRestart = false): Promise<Description> {
     return this.run('createOffer', signal, async () => {
-      const offer = await this.pc.createOffer();
+      const offer = await this.pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
       await this.pc.setLocalDescription(offer);
       return { type: 'offer', sdp: offer.sdp ?? '' };
     });
@@ -139,9 +143,36 @@ export class PeerConnectionBinding {
     });
   }
 
-  /** setRemoteDescription. */
-  setRemoteDescription(description: Description, signal: AbortSignal): Promise<void> {
-    return this.run('setRemoteDescription', signal, () => this.pc.setRemoteDescription(description));
+  /** setRemoteDescription(answer); resolves with the answer's ICE ufrag. */
+  setRemoteDescription(description: Description, signal: AbortSignal): Promise<string | null> {
+    return this.run('setRemoteDescription', signal, async () => {
+      await this.pc.setRemoteDescription(description);
+      return ufragOf(description.sdp);
+    });
+  }
+
+  /**
+   * Perfect negotiation's polite path with explicit rollback (wrtc has no implicit rollback): if a
+   * local offer is pending, setLocalDescription({type:'rollback'}) first, then setRemoteDescription(offer).
+   * Resolves with the offer's ICE ufrag.
+   */
+  acceptOffer(description: Description, signal: AbortSignal): Promise<string | null> {
+    return this.run('acceptOffer', signal, async () => {
+      if (this.pc.signalingState === 'have-local-offer')
+        await this.pc.setLocalDescription({ type: 'rollback' });
+      await this.pc.setRemoteDescription(description);
+      return ufragOf(description.sdp);
+    });
+  }
+
+  /** The pc's connectionState is `connected` now. */
+  get isConnected(): boolean {
+    return !this.closed && this.pc.connectionState === 'connected';
+  }
+
+  /** The data channel is open now. */
+  get isChannelOpen(): boolean {
+    return !this.closed && this.channel.readyState === 'open';
   }
 
   /**

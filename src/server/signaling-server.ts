@@ -46,6 +46,16 @@ export interface SignalingServerOptions {
    * socket is closed on its `maxInvalidFrames`-th invalid frame. Integer >= 1. Default `20`.
    */
   maxInvalidFrames?: number;
+  /**
+   * Test and bench hook (fault injection), not for production: called synchronously for every
+   * signal about to be relayed (after the recipient was found in the room), with the sender's and
+   * the recipient's peer ids. The signal it returns is relayed instead, in the same order as the
+   * frames arrived; `null` drops it silently (the sender gets no error, and it is not counted in
+   * `relayed`). It must return a valid Signal (it is not validated again) and must not throw: an
+   * exception propagates out of the socket's message handler. Default: identity. E.g.
+   * `(signal) => relay.rewriteSignal(signal)` with the UDP relay of src/node/udp-relay.ts.
+   */
+  transformSignal?: (signal: Signal, from: string, to: string) => Signal | null;
 }
 
 /** Counters of a running server. Gauges are current values; totals count since start. */
@@ -108,7 +118,8 @@ const MAX_ERROR_MESSAGE_CHARS = 256;
  *   other peer ids of the room, sorted), then `presence {peerId, present: true}` to the others.
  *   Joining a (room, peerId) held by another socket replaces that socket: it is closed with 4001
  *   `'replaced'` and no presence is sent (the peer never left).
- * - `signal {to, signal}` is relayed to `to` in the same room as `signal {from, signal}`.
+ * - `signal {to, signal}` is relayed to `to` in the same room as `signal {from, signal}` (through
+ *   `transformSignal` when given: a test hook that may rewrite or drop it).
  * - When the current socket of a peer closes, the room gets `presence {peerId, present: false}`.
  * - Errors (`error {code, message}`, the socket stays open unless said otherwise): `invalid-frame`
  *   (closed with 1008 at `maxInvalidFrames`), `not-joined`, `already-joined`, `unknown-peer`,
@@ -127,6 +138,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   // setInterval silently turns larger delays into 1 ms.
   const pingIntervalMs = checkInteger('pingIntervalMs', options.pingIntervalMs ?? 10_000, 1, 2 ** 31 - 1);
   const maxInvalidFrames = checkInteger('maxInvalidFrames', options.maxInvalidFrames ?? 20, 1);
+  const transformSignal = options.transformSignal;
 
   // Our own HTTP server (rather than ws's `port` option) so that close() can drop idle HTTP
   // connections too, and so that a failed listen leaves no WebSocketServer behind.
@@ -202,7 +214,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       sendError(conn, 'unknown-peer', `no peer ${JSON.stringify(to)} in this room`);
       return;
     }
-    if (send(target, { v: PROTOCOL_VERSION, type: 'signal', from, signal })) totals.relayed += 1;
+    const relayed = transformSignal ? transformSignal(signal, from, to) : signal;
+    if (relayed === null) return;
+    if (send(target, { v: PROTOCOL_VERSION, type: 'signal', from, signal: relayed })) totals.relayed += 1;
   };
 
   const onMessage = (conn: Connection, data: RawData, isBinary: boolean): void => {
