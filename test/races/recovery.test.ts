@@ -1,0 +1,266 @@
+/**
+ * Race catalog: negotiation (glare), ICE generations and recovery (RACES.md ICE-6, ICE-8, ICE-9,
+ * CB-6), on the scripted fakes with fake timers: the test settles every pc promise, delivers every
+ * frame and moves the clock.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { PeerstateError } from '../../src/index.js';
+import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
+import type { Harness } from './harness.js';
+import { createHarness, flush } from './harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.stopAll();
+  vi.useRealTimers();
+});
+
+/** Fake clock for tests whose timers start while connecting (heartbeat, reconnect backoff). */
+function fakeClock() {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+  });
+}
+
+function toBuffer(frame: unknown): ArrayBuffer {
+  const bytes = frame as Uint8Array;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Moves channel frames both ways until none is left. */
+async function exchange(
+  a: FakeRTCPeerConnection,
+  b: FakeRTCPeerConnection,
+  cursors: { a: number; b: number },
+) {
+  const [ca, cb] = [a.channels[0], b.channels[0]];
+  if (!ca || !cb) throw new Error('no channel');
+  while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
+    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
+    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
+    await flush();
+  }
+}
+
+/** Settles every pending pc operation (oldest first) and delivers every frame, until quiet. */
+async function quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void> {
+  for (let progressed = true; progressed; ) {
+    progressed = false;
+    await h.deliverAll();
+    for (const pc of pcs) {
+      const op = pc.pending()[0];
+      if (op) {
+        op.resolve();
+        await flush();
+        progressed = true;
+      }
+    }
+  }
+}
+
+/** alice (impolite) and bob (polite), connected on the fakes. */
+async function connectedPair() {
+  const alice = await h.system('alice');
+  const bob = await h.system('bob');
+  const toBob = alice.connect('bob');
+  await flush();
+  const pcA = h.pcOf('alice');
+  await quiesce(pcA);
+  const pcB = h.pcOf('bob');
+  await quiesce(pcA, pcB);
+  for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
+  for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+  await flush();
+  const cursors = { a: 0, b: 0 };
+  await exchange(pcA, pcB, cursors);
+  const toAlice = bob.peer('alice');
+  if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected')
+    throw new Error('pair did not connect');
+  return { alice, bob, toBob, toAlice, pcA, pcB, cursors };
+}
+
+const offersFrom = (pc: FakeRTCPeerConnection) =>
+  pc.operations
+    .filter((op) => op.name === 'createOffer')
+    .map((op) => op.args[0] as RTCOfferOptions | undefined);
+
+describe('glare', () => {
+  it('ICE-8 both peers offer at once: the polite one rolls back and answers, the impolite one ignores; both end connected', async () => {
+    h = createHarness();
+    const { toBob, toAlice, pcA, pcB, cursors } = await connectedPair();
+    const ignored: string[] = [];
+    toBob.actor.on('ignoredOffer', (e) => ignored.push(e.remoteId));
+    toBob.restartIce();
+    toAlice.restartIce();
+    await flush();
+    // Both make their restart offers before either sees the other's.
+    for (const pc of [pcA, pcB]) {
+      pc.settle('createOffer');
+      await flush();
+      pc.settle('setLocalDescription');
+      await flush();
+    }
+    expect(pcA.signalingState).toBe('have-local-offer');
+    expect(pcB.signalingState).toBe('have-local-offer');
+    await quiesce(pcA, pcB);
+    // bob (polite) rolled back before applying alice's offer; alice (impolite) ignored bob's.
+    expect(
+      pcB.operations.some(
+        (op) =>
+          op.name === 'setLocalDescription' && (op.args[0] as RTCSessionDescriptionInit)?.type === 'rollback',
+      ),
+    ).toBe(true);
+    expect(ignored).toEqual(['bob']);
+    expect(pcA.remoteDescription?.type).toBe('answer');
+    expect(pcB.remoteDescription?.type).toBe('offer');
+    await exchange(pcA, pcB, cursors);
+    expect(toBob.state).toBe('connected');
+    expect(toAlice.state).toBe('connected');
+  });
+});
+
+describe('ICE generations', () => {
+  it('ICE-6 candidates of the old ICE generation that arrive after a restart are dropped, not applied', async () => {
+    h = createHarness();
+    const { toBob, pcA, pcB, cursors } = await connectedPair();
+    const oldCandidate = pcA.hostCandidate(9);
+    const errors: PeerstateError[] = [];
+    h.systems.get('bob')?.errors$.subscribe((e) => errors.push(e));
+    toBob.restartIce();
+    await flush();
+    await quiesce(pcA, pcB);
+    await exchange(pcA, pcB, cursors);
+    expect(toBob.state).toBe('connected');
+    expect(offersFrom(pcA).at(-1)).toEqual({ iceRestart: true });
+    const applied = pcB.appliedCandidates.length;
+    // A late candidate of generation 1 reaches bob, whose remote description is now generation 2.
+    pcA.gatherCandidate(oldCandidate);
+    pcA.gatherCandidate(pcA.hostCandidate(10));
+    await quiesce(pcA, pcB);
+    expect(pcB.appliedCandidates.slice(applied).map((c) => c?.usernameFragment)).toEqual([
+      pcA.usernameFragment,
+    ]);
+    expect(oldCandidate.usernameFragment).not.toBe(pcA.usernameFragment);
+  });
+});
+
+describe('recovery (ICE-9)', () => {
+  it('ICE-9 disconnected: after the grace period an ICE restart is negotiated and the peer comes back to connected', async () => {
+    h = createHarness();
+    const { toBob, pcA, pcB, cursors } = await connectedPair();
+    vi.useFakeTimers();
+    pcA.setConnectionState('disconnected');
+    await flush();
+    expect(toBob.actor.getSnapshot().matches({ connected: 'unstable' })).toBe(true);
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(offersFrom(pcA)).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(toBob.state).toBe('connecting');
+    expect(offersFrom(pcA).at(-1)).toEqual({ iceRestart: true });
+    await quiesce(pcA, pcB);
+    pcA.setConnectionState('connected');
+    await flush();
+    await exchange(pcA, pcB, cursors);
+    expect(toBob.state).toBe('connected');
+  });
+
+  it('ICE-9 disconnected that heals within the grace period needs no restart', async () => {
+    h = createHarness();
+    const { toBob, pcA } = await connectedPair();
+    vi.useFakeTimers();
+    pcA.setConnectionState('disconnected');
+    await vi.advanceTimersByTimeAsync(1_000);
+    pcA.setConnectionState('connected');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(offersFrom(pcA)).toHaveLength(1);
+    expect(toBob.actor.getSnapshot().matches({ connected: 'stable' })).toBe(true);
+  });
+
+  it('ICE-9 failed restarts at once; restarts that do not recover are repeated, then the peer fails', async () => {
+    h = createHarness();
+    const { toBob, pcA, pcB } = await connectedPair();
+    const failures: string[] = [];
+    toBob.actor.on('failure', (e) => failures.push(e.code));
+    vi.useFakeTimers();
+    pcA.setConnectionState('failed');
+    await flush();
+    expect(toBob.state).toBe('connecting');
+    expect(offersFrom(pcA).filter((o) => o?.iceRestart)).toHaveLength(1);
+    // The path stays broken: every restart interval brings another restart, up to maxIceRestarts (8).
+    for (let i = 0; i < 7; i++) {
+      await quiesce(pcA, pcB);
+      await vi.advanceTimersByTimeAsync(3_000);
+    }
+    expect(offersFrom(pcA).filter((o) => o?.iceRestart)).toHaveLength(8);
+    await quiesce(pcA, pcB);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(toBob.state).toBe('failed');
+    expect(failures).toEqual(['ice-restarts-exhausted']);
+    expect(pcA.closed).toBe(true);
+  });
+
+  it('ICE-9 a silent remote (heartbeat lost) starts an ICE restart within about 2 s, though the channel still reads open', async () => {
+    h = createHarness();
+    fakeClock();
+    const { toBob, pcA } = await connectedPair();
+    // alice's pings go out, nothing comes back; her pc still says connected and the channel open.
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(toBob.state).toBe('connected');
+    await vi.advanceTimersByTimeAsync(500);
+    expect(toBob.state).toBe('connecting');
+    expect(offersFrom(pcA).at(-1)).toEqual({ iceRestart: true });
+    expect(pcA.channels[0]?.readyState).toBe('open');
+  });
+});
+
+describe('signaling sessions', () => {
+  it('CB-6 the session ends while an offer is being answered: the answer is sent neither on the old session nor on the new one', async () => {
+    h = createHarness();
+    fakeClock();
+    const alice = await h.system('alice');
+    const bob = await h.system('bob');
+    alice.connect('bob');
+    await flush();
+    const pcA = h.pcOf('alice');
+    await quiesce(pcA);
+    const pcB = h.pcOf('bob');
+    pcB.settle('setRemoteDescription');
+    await flush();
+    // bob is answering (createAnswer pending) when his signaling socket drops.
+    const bobSocket = h.hub.sockets[1];
+    expect(
+      bob
+        .peer('alice')
+        ?.actor.getSnapshot()
+        .matches({ connecting: { negotiation: 'answering' } }),
+    ).toBe(true);
+    bobSocket?.closeFromServer();
+    await flush();
+    pcB.settle('createAnswer');
+    await flush();
+    pcB.settle('setLocalDescription');
+    await flush();
+    const answers = () =>
+      h.hub.sockets.flatMap((s) => s.sentFrames).filter((f) => f.includes('"type":"answer"'));
+    expect(answers()).toEqual([]);
+    // A new session opens (after the backoff): the answer of the old attempt is still never sent.
+    await vi.advanceTimersByTimeAsync(1_000);
+    h.hub.openAll();
+    await h.deliverAll();
+    const newSocket = h.hub.sockets.at(-1);
+    expect(newSocket).not.toBe(bobSocket);
+    expect(
+      newSocket?.sentFrames.filter(
+        (f) => f.includes('"type":"answer"') && f.includes(pcB.localDescription?.sdp ?? '#'),
+      ),
+    ).toEqual([]);
+    // The chart starts a new negotiation round under the new session: bob (polite) says hello and waits.
+    expect(
+      bob
+        .peer('alice')
+        ?.actor.getSnapshot()
+        .matches({ connecting: { negotiation: 'awaitingOffer' } }),
+    ).toBe(true);
+    expect(newSocket?.sentFrames.some((f) => f.includes('"type":"hello"'))).toBe(true);
+  });
+});
