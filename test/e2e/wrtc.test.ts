@@ -106,4 +106,25 @@ describe('two wrtc peers through the embedded server (real stack)', () => {
     expect(counts.closed).toBe(1);
     expect(() => toBob.send('late')).toThrowError(/closed/);
   });
+
+  it('ICE-8 real glare: both peers restart ICE at once, both end connected and messages still flow (real stack)', async () => {
+    const alice = system('alice');
+    const bob = system('bob');
+    const toBob = alice.connect('bob');
+    const toAlice = bob.connect('alice');
+    await Promise.all([reach(toBob, 'connected'), reach(toAlice, 'connected')]);
+    const seen: PeerState[] = [];
+    toBob.state$.subscribe((s) => seen.push(s));
+    const atBob: (string | Uint8Array)[] = [];
+    toAlice.messages$.subscribe((m) => atBob.push(m));
+    toBob.restartIce();
+    toAlice.restartIce();
+    for (let i = 0; i < 50; i++) toBob.send(`during-${i}`);
+    expect(toBob.state).toBe('connecting');
+    expect(toAlice.state).toBe('connecting');
+    await Promise.all([reach(toBob, 'connected'), reach(toAlice, 'connected')]);
+    expect(seen).toContain('connecting');
+    expect(await eventually(() => atBob.length >= 50, 10_000)).toBe(true);
+    expect(atBob).toEqual(Array.from({ length: 50 }, (_, i) => `during-${i}`));
+  });
 });
