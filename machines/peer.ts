@@ -40,8 +40,10 @@ export interface PeerInput {
   remoteId: string;
   /** Remote candidates buffered at most while no remote description is set (ICE-5). */
   maxBufferedCandidates: number;
-  /** ICE restarts tried in a row before `failed` (reset on reaching `connected`). */
+  /** ICE restarts tried in a row before a full reconnect (reset on reaching `connected`). */
   maxIceRestarts: number;
+  /** Full reconnects (a new RTCPeerConnection after backoff) tried in a row before `failed`. */
+  maxReconnects: number;
 }
 
 /** The peer actor's context. Serializable: the RTCPeerConnection itself lives in src/. */
@@ -62,6 +64,18 @@ export interface PeerContext extends PeerInput {
   remoteUfrag: string | null;
   /** ICE restarts tried since the peer was last `connected`. */
   iceRestarts: number;
+  /** Full reconnects tried since the peer was last `connected`. */
+  reconnects: number;
+  /** Whether the remote is present on the signaling session, as last reported. */
+  remotePresent: boolean;
+  /** Generation of the newest signaling session the system reported. */
+  sessionGeneration: number;
+  /** Number of our current RTCPeerConnection to this peer (1, 2, ...); every signal carries it. */
+  connection: number;
+  /** The remote's connection number last seen in a description, or null before any. */
+  remoteConnection: number | null;
+  /** Whether our current pc has taken a remote description (is paired with `remoteConnection`). */
+  paired: boolean;
 }
 
 /** Events the peer chart accepts. */
@@ -73,10 +87,11 @@ export type PeerEvent =
   // from the system: presence and routed signals
   | { type: 'REMOTE.PRESENT'; generation: number }
   | { type: 'REMOTE.ABSENT' }
-  | { type: 'SIGNAL.DESCRIPTION'; generation: number; description: Description }
-  | { type: 'SIGNAL.CANDIDATE'; generation: number; candidate: Candidate | null }
-  | { type: 'SIGNAL.HELLO'; generation: number }
-  | { type: 'SIGNAL.BYE'; generation: number }
+  | { type: 'SIGNAL.DESCRIPTION'; generation: number; connection: number; description: Description }
+  | { type: 'SIGNAL.CANDIDATE'; generation: number; connection: number; candidate: Candidate | null }
+  | { type: 'SIGNAL.HELLO'; generation: number; connection: number }
+  | { type: 'SIGNAL.BYE'; generation: number; connection: number }
+  | { type: 'RETRY' }
   // raised inside the chart
   | { type: 'REMOTE_DESCRIPTION.SET'; ufrag: string | null }
   | { type: 'RESTART_ICE' }
@@ -105,6 +120,23 @@ export interface RemoteDescriptionOutput {
 }
 
 /**
+ * How a signal's connection number relates to our current pc: `current` (the remote pc we talk to,
+ * or any newer one while our pc is fresh), `replaced` (the remote made a new pc while ours is paired
+ * with its previous one: a full reconnect we must follow) or `stale` (an older remote pc).
+ */
+export function connectionOf(
+  context: Pick<PeerContext, 'remoteConnection' | 'paired'>,
+  connection: number,
+): 'current' | 'replaced' | 'stale' {
+  if (context.remoteConnection === null) return 'current';
+  if (context.paired) {
+    if (connection === context.remoteConnection) return 'current';
+    return connection > context.remoteConnection ? 'replaced' : 'stale';
+  }
+  return connection > context.remoteConnection ? 'current' : 'stale';
+}
+
+/**
  * Whether a remote candidate belongs to the ICE generation of the remote description whose ufrag is
  * `ufrag` (ICE-6). End-of-candidates and candidates that name no ufrag are taken as current.
  */
@@ -112,6 +144,12 @@ export function isOfGeneration(candidate: Candidate | null, ufrag: string | null
   if (!candidate || ufrag === null) return true;
   const named = candidate.usernameFragment ?? /\sufrag\s(\S+)/.exec(candidate.candidate)?.[1];
   return named === undefined || named === null || named === ufrag;
+}
+
+/** Input of every pc operation: whose pc (actor key) and which of its pcs (connection number). */
+export interface OperationInput {
+  key: number;
+  connection: number;
 }
 
 /** Output of the negotiation actors: the local description to send. */
@@ -126,7 +164,12 @@ export interface OutboundSignal {
 }
 
 function signalFor(context: PeerContext, signal: Signal): OutboundSignal {
-  return { type: 'SIGNALING.SEND', generation: context.generation, to: context.remoteId, signal };
+  return {
+    type: 'SIGNALING.SEND',
+    generation: context.generation,
+    to: context.remoteId,
+    signal: { ...signal, connection: context.connection },
+  };
 }
 
 /** The signaling actor, registered by the system under the systemId `signaling`. */
@@ -144,23 +187,25 @@ export const peerMachine = setup({
     /** Owns the resources of this actor in src/ (outbox, inbox) for the actor's whole life. */
     peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(() => undefined),
     /** Owns one RTCPeerConnection and its data channel; reports their events as PC.* and CHANNEL.*. */
-    peerConnection: fromCallback<PeerEvent, { key: number }>(() => undefined),
+    peerConnection: fromCallback<PeerEvent, { key: number; connection: number }>(() => undefined),
     /** createOffer (with `iceRestart` when asked) + setLocalDescription; resolves with the offer to send. */
-    createOffer: fromPromise<LocalDescriptionOutput, { key: number; iceRestart: boolean }>(async () => {
+    createOffer: fromPromise<LocalDescriptionOutput, OperationInput & { iceRestart: boolean }>(async () => {
       throw new Error('createOffer not provided');
     }),
     /** Explicit rollback if a local offer is pending (wrtc has no implicit rollback), then setRemoteDescription(offer). */
-    acceptOffer: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(async () => {
-      throw new Error('acceptOffer not provided');
-    }),
+    acceptOffer: fromPromise<RemoteDescriptionOutput, OperationInput & { description: Description }>(
+      async () => {
+        throw new Error('acceptOffer not provided');
+      },
+    ),
     /** Sends a heartbeat over the data channel and reports HEARTBEAT.LOST when the remote falls silent. */
-    heartbeat: fromCallback<PeerEvent, { key: number }>(() => undefined),
+    heartbeat: fromCallback<PeerEvent, OperationInput>(() => undefined),
     /** createAnswer + setLocalDescription; resolves with the answer to send. */
-    createAnswer: fromPromise<LocalDescriptionOutput, { key: number }>(async () => {
+    createAnswer: fromPromise<LocalDescriptionOutput, OperationInput>(async () => {
       throw new Error('createAnswer not provided');
     }),
     /** setRemoteDescription(answer). */
-    setRemoteDescription: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(
+    setRemoteDescription: fromPromise<RemoteDescriptionOutput, OperationInput & { description: Description }>(
       async () => {
         throw new Error('setRemoteDescription not provided');
       },
@@ -187,11 +232,27 @@ export const peerMachine = setup({
     addRemoteCandidate: () => {},
     /** Stamps this attempt with the signaling session it starts under (CB-6: never re-stamped mid-attempt). */
     adoptGeneration: assign({
-      generation: ({ context, event }) => ('generation' in event ? event.generation : context.generation),
+      generation: ({ context, event }) =>
+        'generation' in event ? event.generation : context.sessionGeneration,
     }),
+    recordPresence: assign({
+      remotePresent: true,
+      sessionGeneration: ({ context, event }) =>
+        event.type === 'REMOTE.PRESENT' ? event.generation : context.sessionGeneration,
+    }),
+    recordAbsence: assign({ remotePresent: false }),
+    /** A new RTCPeerConnection: the next connection number, not yet paired with a remote one. */
+    nextConnection: assign({ connection: ({ context }) => context.connection + 1, paired: false }),
+    pairRemoteConnection: assign({
+      remoteConnection: ({ context, event }) =>
+        'connection' in event ? event.connection : context.remoteConnection,
+      paired: true,
+    }),
+    countReconnect: assign({ reconnects: ({ context }) => context.reconnects + 1 }),
+    resetReconnects: assign({ reconnects: 0 }),
     startPeerConnection: spawnChild('peerConnection', {
       id: 'pc',
-      input: ({ context }) => ({ key: context.key }),
+      input: ({ context }) => ({ key: context.key, connection: context.connection }),
     }),
     stopPeerConnection: stopChild('pc'),
     raiseRemoteDescriptionSet: raise(({ event }) => ({
@@ -283,13 +344,31 @@ export const peerMachine = setup({
   guards: {
     /** MDN perfect negotiation: the polite peer yields. Ours: the greater id is polite. */
     isPolite: ({ context }) => context.localId > context.remoteId,
-    isOffer: ({ event }) => event.type === 'SIGNAL.DESCRIPTION' && event.description.type === 'offer',
-    isAnswer: ({ event }) => event.type === 'SIGNAL.DESCRIPTION' && event.description.type === 'answer',
+    /** An offer of the remote pc we talk to (not stale, not from a replaced remote pc). */
+    isOffer: ({ context, event }) =>
+      event.type === 'SIGNAL.DESCRIPTION' &&
+      event.description.type === 'offer' &&
+      connectionOf(context, event.connection) === 'current',
+    isAnswer: ({ context, event }) =>
+      event.type === 'SIGNAL.DESCRIPTION' &&
+      event.description.type === 'answer' &&
+      connectionOf(context, event.connection) === 'current',
+    /** The remote made a new RTCPeerConnection (a full reconnect): ours must be replaced too. */
+    isFromReplacedRemote: ({ context, event }) =>
+      'connection' in event && connectionOf(context, event.connection) === 'replaced',
+    isOfferFromReplacedRemote: ({ context, event }) =>
+      event.type === 'SIGNAL.DESCRIPTION' &&
+      event.description.type === 'offer' &&
+      connectionOf(context, event.connection) === 'replaced',
+    isRemotePresent: ({ context }) => context.remotePresent,
+    canReconnect: ({ context }) => context.reconnects < context.maxReconnects,
     isCandidateBufferFull: ({ context }) =>
       context.bufferedCandidates.length >= context.maxBufferedCandidates,
     /** ICE-6: the candidate belongs to the current remote ICE generation. */
     isCurrentGeneration: ({ context, event }) =>
-      event.type !== 'SIGNAL.CANDIDATE' || isOfGeneration(event.candidate, context.remoteUfrag),
+      event.type !== 'SIGNAL.CANDIDATE' ||
+      (connectionOf(context, event.connection) === 'current' &&
+        isOfGeneration(event.candidate, context.remoteUfrag)),
     /** The presence comes from another signaling session than this attempt's (CB-6). */
     isNewSession: ({ context, event }) =>
       event.type === 'REMOTE.PRESENT' && event.generation !== context.generation,
@@ -313,6 +392,8 @@ export const peerMachine = setup({
     disconnectedGrace: 2_000,
     /** While restarting, how long one ICE restart may take before the next, in ms. */
     iceRestartInterval: 3_000,
+    /** Wait before a full reconnect, in ms; src supplies exponential backoff with jitter. */
+    reconnectBackoff: 1_000,
   },
 }).createMachine({
   id: 'peer',
@@ -324,6 +405,12 @@ export const peerMachine = setup({
     remoteResumePoint: null,
     remoteUfrag: null,
     iceRestarts: 0,
+    reconnects: 0,
+    remotePresent: false,
+    sessionGeneration: 0,
+    connection: 0,
+    remoteConnection: null,
+    paired: false,
   }),
   invoke: {
     src: 'peerResources',
@@ -335,6 +422,8 @@ export const peerMachine = setup({
     CLOSE: { target: '.closed' },
     'CHANNEL.HELLO': { actions: 'recordRemoteResumePoint' },
     'CHANNEL.SEND_FAILED': { actions: 'reportSendFailure' },
+    'REMOTE.PRESENT': { actions: 'recordPresence' },
+    'REMOTE.ABSENT': { actions: 'recordAbsence' },
   },
   states: {
     disconnected: {
@@ -342,29 +431,66 @@ export const peerMachine = setup({
       entry: ['stopPeerConnection', 'clearRemoteResumePoint'],
       on: {
         CONNECT: { target: 'discovering' },
-        'SIGNAL.HELLO': { target: 'connecting', actions: ['adoptGeneration', 'startPeerConnection'] },
+        'SIGNAL.HELLO': {
+          target: 'connecting',
+          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
+        },
         'SIGNAL.DESCRIPTION': {
           guard: 'isOffer',
           target: '#peer.connecting.negotiation.settingRemoteOffer',
-          actions: ['adoptGeneration', 'startPeerConnection'],
+          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
         },
       },
     },
     discovering: {
-      description: 'Waiting for the remote peer to be present on the signaling session.',
+      description: 'No pc: waiting for the remote to be present, or backing off before a full reconnect.',
+      initial: 'waiting',
+      entry: 'stopPeerConnection',
       on: {
-        'REMOTE.PRESENT': { target: 'connecting', actions: ['adoptGeneration', 'startPeerConnection'] },
         'SIGNAL.CANDIDATE': [
           { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
           { actions: 'bufferRemoteCandidate' },
         ],
+        // The remote is already trying: answer it now rather than wait.
+        'SIGNAL.HELLO': {
+          target: 'connecting',
+          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
+        },
+        'SIGNAL.DESCRIPTION': {
+          guard: 'isOffer',
+          target: '#peer.connecting.negotiation.settingRemoteOffer',
+          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
+        },
+      },
+      states: {
+        waiting: {
+          always: {
+            guard: 'isRemotePresent',
+            target: '#peer.connecting',
+            actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
+          },
+        },
+        retrying: {
+          description:
+            'The attempt is over (error recorded): back off and reconnect, or fail when reconnects run out.',
+          always: [
+            { guard: 'canReconnect', target: 'backingOff', actions: 'countReconnect' },
+            { target: '#peer.failed' },
+          ],
+        },
+        backingOff: {
+          description:
+            'Exponential backoff with jitter before a new RTCPeerConnection; RETRY cuts it short (RC-10).',
+          after: { reconnectBackoff: { target: 'waiting' } },
+          on: { RETRY: { target: 'waiting' } },
+        },
       },
     },
     connecting: {
       description: 'An RTCPeerConnection exists; offer/answer (perfect negotiation) and trickle ICE run.',
       type: 'parallel',
       after: {
-        connectTimeout: { target: 'failed', actions: 'recordTimeout' },
+        connectTimeout: { target: '#peer.discovering.retrying', actions: 'recordTimeout' },
         iceRestartInterval: [
           {
             guard: and(['isRestartingIce', 'canRestartIce']),
@@ -372,7 +498,11 @@ export const peerMachine = setup({
             reenter: true,
             actions: 'countIceRestart',
           },
-          { guard: 'isRestartingIce', target: 'failed', actions: 'recordRestartsExhausted' },
+          {
+            guard: 'isRestartingIce',
+            target: '#peer.discovering.retrying',
+            actions: 'recordRestartsExhausted',
+          },
         ],
       },
       always: [
@@ -394,13 +524,32 @@ export const peerMachine = setup({
       ],
       on: {
         'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
-        'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
-        'PC.ERROR': { target: 'failed', actions: 'recordError' },
-        'REMOTE.PRESENT': {
-          guard: 'isNewSession',
+        'PC.CONNECTION_STATE': {
+          guard: 'isTransportFailed',
+          target: '#peer.discovering.retrying',
+          actions: 'recordError',
+        },
+        'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
+        'REMOTE.PRESENT': [
+          {
+            guard: 'isNewSession',
+            target: 'connecting',
+            reenter: true,
+            actions: ['recordPresence', 'adoptGeneration'],
+          },
+          { actions: 'recordPresence' },
+        ],
+        'SIGNAL.DESCRIPTION': {
+          guard: 'isOfferFromReplacedRemote',
+          target: '#peer.connecting.negotiation.settingRemoteOffer',
+          reenter: true,
+          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+        },
+        'SIGNAL.HELLO': {
+          guard: 'isFromReplacedRemote',
           target: 'connecting',
           reenter: true,
-          actions: 'adoptGeneration',
+          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
         },
         'SIGNAL.BYE': { target: 'disconnected' },
         CLOSE: { target: 'closed', actions: 'sendBye' },
@@ -418,9 +567,13 @@ export const peerMachine = setup({
             makingOffer: {
               invoke: {
                 src: 'createOffer',
-                input: ({ context }) => ({ key: context.key, iceRestart: false }),
+                input: ({ context }) => ({
+                  key: context.key,
+                  connection: context.connection,
+                  iceRestart: false,
+                }),
                 onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
-                onError: { target: '#peer.failed', actions: 'recordError' },
+                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
               },
               on: {
                 'SIGNAL.DESCRIPTION': [
@@ -433,9 +586,13 @@ export const peerMachine = setup({
               description: 'An ICE restart offer (new ufrag/pwd) on the same RTCPeerConnection.',
               invoke: {
                 src: 'createOffer',
-                input: ({ context }) => ({ key: context.key, iceRestart: true }),
+                input: ({ context }) => ({
+                  key: context.key,
+                  connection: context.connection,
+                  iceRestart: true,
+                }),
                 onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
-                onError: { target: '#peer.failed', actions: 'recordError' },
+                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
               },
               on: {
                 'SIGNAL.DESCRIPTION': [
@@ -456,14 +613,16 @@ export const peerMachine = setup({
               },
             },
             settingRemoteAnswer: {
+              entry: 'pairRemoteConnection',
               invoke: {
                 src: 'setRemoteDescription',
                 input: ({ context, event }) => ({
                   key: context.key,
+                  connection: context.connection,
                   description: (event as { description: Description }).description,
                 }),
                 onDone: { target: 'stable', actions: 'raiseRemoteDescriptionSet' },
-                onError: { target: '#peer.failed', actions: 'recordError' },
+                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
               },
               // Not a collision (MDN: isSettingRemoteAnswerPending): the offer is applied after the answer.
               on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
@@ -472,22 +631,24 @@ export const peerMachine = setup({
               on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
             },
             settingRemoteOffer: {
+              entry: 'pairRemoteConnection',
               invoke: {
                 src: 'acceptOffer',
                 input: ({ context, event }) => ({
                   key: context.key,
+                  connection: context.connection,
                   description: (event as { description: Description }).description,
                 }),
                 onDone: { target: 'answering', actions: 'raiseRemoteDescriptionSet' },
-                onError: { target: '#peer.failed', actions: 'recordError' },
+                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
               },
             },
             answering: {
               invoke: {
                 src: 'createAnswer',
-                input: ({ context }) => ({ key: context.key }),
+                input: ({ context }) => ({ key: context.key, connection: context.connection }),
                 onDone: { target: 'stable', actions: 'sendDescription' },
-                onError: { target: '#peer.failed', actions: 'recordError' },
+                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
               },
             },
             stable: {
@@ -551,17 +712,35 @@ export const peerMachine = setup({
     handshaking: {
       description: 'ICE/DTLS is up; the data channel opens and both ends say where delivery resumes.',
       initial: 'opening',
-      after: { connectTimeout: { target: 'failed', actions: 'recordTimeout' } },
+      after: { connectTimeout: { target: '#peer.discovering.retrying', actions: 'recordTimeout' } },
       on: {
         'SIGNAL.CANDIDATE': [
           { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
           { actions: 'reportStaleCandidate' },
         ],
-        'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
+        'SIGNAL.DESCRIPTION': [
+          {
+            guard: 'isOfferFromReplacedRemote',
+            target: '#peer.connecting.negotiation.settingRemoteOffer',
+            reenter: true,
+            actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+          },
+          { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
+        ],
+        'SIGNAL.HELLO': {
+          guard: 'isFromReplacedRemote',
+          target: '#peer.connecting',
+          reenter: true,
+          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+        },
         'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
-        'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
-        'PC.ERROR': { target: 'failed', actions: 'recordError' },
-        'CHANNEL.CLOSE': { target: 'failed', actions: 'recordError' },
+        'PC.CONNECTION_STATE': {
+          guard: 'isTransportFailed',
+          target: '#peer.discovering.retrying',
+          actions: 'recordError',
+        },
+        'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
+        'CHANNEL.CLOSE': { target: '#peer.discovering.retrying', actions: 'recordError' },
         'SIGNAL.BYE': { target: 'disconnected' },
         CLOSE: { target: 'closed', actions: 'sendBye' },
       },
@@ -579,9 +758,12 @@ export const peerMachine = setup({
       description:
         'Messages flow. The outbox is flushed on entry and after every SEND; a heartbeat watches the remote.',
       initial: 'stable',
-      entry: ['clearError', 'resetIceRestarts', 'flushOutbox'],
+      entry: ['clearError', 'resetIceRestarts', 'resetReconnects', 'flushOutbox'],
       exit: 'clearRemoteResumePoint',
-      invoke: { src: 'heartbeat', input: ({ context }) => ({ key: context.key }) },
+      invoke: {
+        src: 'heartbeat',
+        input: ({ context }) => ({ key: context.key, connection: context.connection }),
+      },
       on: {
         SEND: { actions: ['enqueueMessage', 'flushOutbox'] },
         'CHANNEL.BUFFER_LOW': { actions: 'flushOutbox' },
@@ -589,8 +771,22 @@ export const peerMachine = setup({
           { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
           { actions: 'reportStaleCandidate' },
         ],
-        // The remote renegotiates or restarts ICE.
-        'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
+        // The remote renegotiates or restarts ICE, or replaced its pc (then ours is replaced too).
+        'SIGNAL.DESCRIPTION': [
+          {
+            guard: 'isOfferFromReplacedRemote',
+            target: '#peer.connecting.negotiation.settingRemoteOffer',
+            reenter: true,
+            actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+          },
+          { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
+        ],
+        'SIGNAL.HELLO': {
+          guard: 'isFromReplacedRemote',
+          target: '#peer.connecting',
+          reenter: true,
+          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+        },
         'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
         'PC.CONNECTION_STATE': [
           {
@@ -598,7 +794,7 @@ export const peerMachine = setup({
             target: '#peer.connecting.negotiation.restartingIce',
             actions: 'countIceRestart',
           },
-          { guard: 'isTransportFailed', target: 'failed', actions: 'recordError' },
+          { guard: 'isTransportFailed', target: '#peer.discovering.retrying', actions: 'recordError' },
         ],
         'HEARTBEAT.LOST': [
           {
@@ -606,15 +802,15 @@ export const peerMachine = setup({
             target: '#peer.connecting.negotiation.restartingIce',
             actions: 'countIceRestart',
           },
-          { target: 'failed', actions: 'recordRestartsExhausted' },
+          { target: '#peer.discovering.retrying', actions: 'recordRestartsExhausted' },
         ],
         RESTART_ICE: {
           guard: 'canRestartIce',
           target: '#peer.connecting.negotiation.restartingIce',
           actions: 'countIceRestart',
         },
-        'PC.ERROR': { target: 'failed', actions: 'recordError' },
-        'CHANNEL.CLOSE': { target: 'failed', actions: 'recordError' },
+        'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
+        'CHANNEL.CLOSE': { target: '#peer.discovering.retrying', actions: 'recordError' },
         'SIGNAL.BYE': { target: 'disconnected' },
         CLOSE: { target: 'closed', actions: 'sendBye' },
       },
@@ -631,7 +827,7 @@ export const peerMachine = setup({
                 target: '#peer.connecting.negotiation.restartingIce',
                 actions: 'countIceRestart',
               },
-              { target: '#peer.failed', actions: 'recordRestartsExhausted' },
+              { target: '#peer.discovering.retrying', actions: 'recordRestartsExhausted' },
             ],
           },
           on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'stable' } },
@@ -642,15 +838,15 @@ export const peerMachine = setup({
       description: 'The attempt failed; `error` says why. CONNECT starts over.',
       entry: ['stopPeerConnection', 'clearRemoteResumePoint', 'reportFailure'],
       on: {
-        CONNECT: { target: 'discovering', actions: 'clearBufferedCandidates' },
+        CONNECT: { target: 'discovering', actions: ['clearBufferedCandidates', 'resetReconnects'] },
         'SIGNAL.HELLO': {
           target: 'connecting',
-          actions: ['clearBufferedCandidates', 'adoptGeneration', 'startPeerConnection'],
+          actions: ['clearBufferedCandidates', 'adoptGeneration', 'nextConnection', 'startPeerConnection'],
         },
         'SIGNAL.DESCRIPTION': {
           guard: 'isOffer',
           target: '#peer.connecting.negotiation.settingRemoteOffer',
-          actions: ['clearBufferedCandidates', 'adoptGeneration', 'startPeerConnection'],
+          actions: ['clearBufferedCandidates', 'adoptGeneration', 'nextConnection', 'startPeerConnection'],
         },
       },
     },

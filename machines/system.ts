@@ -26,8 +26,10 @@ export interface SystemInput {
   room: string;
   /** Per peer: remote candidates buffered at most before the remote description is set. */
   maxBufferedCandidates: number;
-  /** Per peer: ICE restarts tried in a row before `failed`. */
+  /** Per peer: ICE restarts tried in a row before a full reconnect. */
   maxIceRestarts: number;
+  /** Per peer: full reconnects tried in a row before `failed`. */
+  maxReconnects: number;
 }
 
 export interface SystemContext extends SystemInput {
@@ -42,6 +44,7 @@ export interface SystemContext extends SystemInput {
 export type SystemEvent =
   | { type: 'CONNECT'; peerId: string }
   | { type: 'CLOSE_PEER'; peerId: string }
+  | { type: 'RETRY_PEER'; peerId: string }
   | { type: 'STOP' }
   | { type: 'SIGNALING.START' }
   | { type: 'SIGNALING.RETRY' }
@@ -64,21 +67,23 @@ const peerOf = (system: { get: (id: string) => AnyActorRef | undefined }, peerId
 
 /** The peer id an event is about: the connect target or the sender of a signal. */
 function peerIdOf(event: SystemEvent): string {
-  if (event.type === 'CONNECT' || event.type === 'CLOSE_PEER') return event.peerId;
+  if (event.type === 'CONNECT' || event.type === 'CLOSE_PEER' || event.type === 'RETRY_PEER')
+    return event.peerId;
   if (event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal') return event.frame.from;
   return '';
 }
 
 function signalToPeerEvent(signal: Signal, generation: number): PeerEvent {
+  const connection = signal.connection ?? 0;
   switch (signal.type) {
     case 'description':
-      return { type: 'SIGNAL.DESCRIPTION', generation, description: signal.description };
+      return { type: 'SIGNAL.DESCRIPTION', generation, connection, description: signal.description };
     case 'candidate':
-      return { type: 'SIGNAL.CANDIDATE', generation, candidate: signal.candidate };
+      return { type: 'SIGNAL.CANDIDATE', generation, connection, candidate: signal.candidate };
     case 'hello':
-      return { type: 'SIGNAL.HELLO', generation };
+      return { type: 'SIGNAL.HELLO', generation, connection };
     case 'bye':
-      return { type: 'SIGNAL.BYE', generation };
+      return { type: 'SIGNAL.BYE', generation, connection };
   }
 }
 
@@ -104,6 +109,7 @@ function ensurePeer(context: SystemContext, peerId: string, enqueue: PeerEnqueue
       remoteId: peerId,
       maxBufferedCandidates: context.maxBufferedCandidates,
       maxIceRestarts: context.maxIceRestarts,
+      maxReconnects: context.maxReconnects,
     },
   });
   enqueue.assign({ nextKey: key + 1 });
@@ -140,6 +146,10 @@ export const systemMachine = setup({
     closePeer: enqueueActions(({ event, enqueue, system }) => {
       const peer = peerOf(system, peerIdOf(event));
       if (peer) enqueue.sendTo(peer, { type: 'CLOSE' });
+    }),
+    retryPeer: enqueueActions(({ event, enqueue, system }) => {
+      const peer = peerOf(system, peerIdOf(event));
+      if (peer) enqueue.sendTo(peer, { type: 'RETRY' });
     }),
     routeSignal: enqueueActions(({ context, event, enqueue, system, check }) => {
       const { frame, generation } = event as Extract<SystemEvent, { type: 'SIGNALING.FRAME' }>;
@@ -238,6 +248,7 @@ export const systemMachine = setup({
         'SIGNALING.SWITCH': { actions: 'switchSignaling' },
         CONNECT: { actions: 'connectPeer' },
         CLOSE_PEER: { actions: 'closePeer' },
+        RETRY_PEER: { actions: 'retryPeer' },
         'SIGNALING.OPEN': { actions: ['adoptSession', 'announcePresentPeers'] },
         'SIGNALING.LOST': { actions: 'loseSession' },
         'SIGNALING.FRAME': [

@@ -57,6 +57,10 @@ export interface PeerSystemOptions {
   connectTimeoutMs?: number;
   /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before `failed`. Default 8. */
   maxIceRestarts?: number;
+  /** Full reconnects (a new RTCPeerConnection on both sides, after backoff) before `failed`. Default 5. */
+  maxReconnects?: number;
+  /** Full reconnect backoff: first wait and cap, exponential with full jitter. Default 250 / 8000 ms. */
+  peerReconnectBackoff?: { initialMs?: number; maxMs?: number };
   /** Time ICE may stay `disconnected` before an ICE restart. Default 2000 ms. */
   disconnectedGraceMs?: number;
   /** While restarting, time one ICE restart may take before the next. Default 3000 ms. */
@@ -106,6 +110,8 @@ export interface PeerHandle {
   close(): void;
   /** Starts an ICE restart now if the peer is `connected` (webrtc-pc restartIce, done as an explicit offer). */
   restartIce(): void;
+  /** Cuts a reconnect backoff short: the next attempt starts now (RC-10). */
+  retryNow(): void;
 }
 
 /** A running peer system. */
@@ -163,6 +169,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     iceRestartIntervalMs: options.iceRestartIntervalMs ?? 3_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
     heartbeatMisses: options.heartbeatMisses ?? 3,
+    reconnectBackoff: { initialMs: 250, maxMs: 8_000, ...options.peerReconnectBackoff },
     binding: {
       iceServers: options.iceServers ?? [],
       operationTimeoutMs: options.operationTimeoutMs ?? 10_000,
@@ -195,6 +202,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       room: options.room ?? 'default',
       maxBufferedCandidates: options.maxBufferedCandidates ?? 256,
       maxIceRestarts: options.maxIceRestarts ?? 8,
+      maxReconnects: options.maxReconnects ?? 5,
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
@@ -252,6 +260,9 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
         if (!resources || ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
         if (!resources.outbox.fits(data)) throw new OutboxFullError(id, resources.outbox.limits);
         ref.send({ type: 'SEND', data });
+      },
+      retryNow() {
+        if (ref.getSnapshot().status === 'active') ref.send({ type: 'RETRY' });
       },
       restartIce() {
         if (ref.getSnapshot().status === 'active') ref.send({ type: 'RESTART_ICE' });

@@ -58,7 +58,10 @@ export interface UdpRelayStats {
   dropped: number;
   /** Total: datagrams dropped because a relay socket for their sender would exceed `maxSockets`. */
   overCapacity: number;
-  /** Total: errors of relay sockets (a failed send or a socket error); those datagrams are lost. */
+  /**
+   * Total: datagrams lost to an error: a failed send, a socket error, or a datagram sent by a relay
+   * socket to another one (a loop; nothing legitimate does that).
+   */
   errors: number;
   /** Gauge: relay sockets open now. */
   sockets: number;
@@ -269,7 +272,9 @@ export async function createUdpRelay(options: UdpRelayOptions = {}): Promise<Udp
     if (!match) return null;
     const [, prefix = '', foundation, component, transport, priority, address, port, type, rest] = match;
     if (transport?.toLowerCase() !== 'udp' || type !== 'host' || address !== RELAY_HOST) return null;
-    const relay = relayFor(RELAY_HOST, Number(port));
+    const portNumber = Number(port);
+    if (portNumber < 1 || portNumber > 65535) return null;
+    const relay = relayFor(RELAY_HOST, portNumber);
     return `${prefix}candidate:${foundation} ${component} ${transport} ${priority} ${relay.address} ${relay.port} typ host${rest}`;
   };
 
@@ -326,5 +331,6 @@ function key(address: string, port: number): string {
 
 function isIpv4(address: string): boolean {
   const match = IPV4.exec(address);
-  return match !== null && match.slice(1).every((octet) => Number(octet) <= 255);
+  if (!match) return false;
+  return match.slice(1).every((octet) => Number(octet) <= 255);
 }

@@ -5,6 +5,7 @@
 import { enqueueActions, fromCallback, fromPromise } from 'xstate';
 import type {
   LocalDescriptionOutput,
+  OperationInput,
   PeerContext,
   PeerEvent,
   RemoteDescriptionOutput,
@@ -32,16 +33,34 @@ export interface PeerDependencies {
   heartbeatIntervalMs: number;
   /** Heartbeat periods without any frame from the remote before it counts as lost. */
   heartbeatMisses: number;
+  /** Full reconnect backoff: first wait and cap, in ms (exponential, full jitter). */
+  reconnectBackoff: { initialMs: number; maxMs: number };
 }
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** The binding of a peer whose pc exists; a negotiation step without one fails (never a TypeError). */
-function bindingOf(registry: PeerResourceRegistry, key: number): PeerConnectionBinding {
-  const binding = registry.get(key)?.binding;
-  if (!binding) throw new PeerstateError('negotiation-failed', 'no RTCPeerConnection for this peer');
+/**
+ * The binding of the pc the chart means now: its connection number must match, because a pc that
+ * was just stopped (or not yet started) in the same step is still (or not yet) registered.
+ */
+function currentBinding(
+  registry: PeerResourceRegistry,
+  input: { key: number; connection: number },
+): PeerConnectionBinding | null {
+  const binding = registry.get(input.key)?.binding;
+  return binding && binding.connection === input.connection ? binding : null;
+}
+
+/** The current binding for a negotiation step; without one the step fails (never a TypeError). */
+function bindingOf(
+  registry: PeerResourceRegistry,
+  input: { key: number; connection: number },
+): PeerConnectionBinding {
+  const binding = currentBinding(registry, input);
+  if (!binding)
+    throw new PeerstateError('negotiation-failed', `no RTCPeerConnection #${input.connection} for this peer`);
   return binding;
 }
 
@@ -73,6 +92,7 @@ function receiveFrame(
 export function providePeerMachine(deps: PeerDependencies) {
   const { registry } = deps;
   const resourcesOf = (context: PeerContext) => registry.get(context.key);
+  const bindingFor = (context: PeerContext) => currentBinding(registry, context);
 
   return peerMachine.provide({
     actors: {
@@ -86,10 +106,10 @@ export function providePeerMachine(deps: PeerDependencies) {
           registry.delete(input.key);
         };
       }),
-      peerConnection: fromCallback<PeerEvent, { key: number }>(({ input, sendBack }) => {
+      peerConnection: fromCallback<PeerEvent, { key: number; connection: number }>(({ input, sendBack }) => {
         const resources = registry.get(input.key);
         if (!resources) return undefined;
-        const binding = new PeerConnectionBinding(deps.rtc, deps.binding, {
+        const binding = new PeerConnectionBinding(input.connection, deps.rtc, deps.binding, {
           event: sendBack,
           data: (raw) => receiveFrame(registry, resources, raw, sendBack),
           error: (error) =>
@@ -106,22 +126,22 @@ export function providePeerMachine(deps: PeerDependencies) {
           if (resources.binding === binding) resources.binding = null;
         };
       }),
-      createOffer: fromPromise<LocalDescriptionOutput, { key: number; iceRestart: boolean }>(
-        ({ input, signal }) => bindingOf(registry, input.key).createOffer(signal, input.iceRestart),
+      createOffer: fromPromise<LocalDescriptionOutput, OperationInput & { iceRestart: boolean }>(
+        ({ input, signal }) => bindingOf(registry, input).createOffer(signal, input.iceRestart),
       ),
-      acceptOffer: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(
+      acceptOffer: fromPromise<RemoteDescriptionOutput, OperationInput & { description: Description }>(
         async ({ input, signal }) => ({
-          ufrag: await bindingOf(registry, input.key).acceptOffer(input.description, signal),
+          ufrag: await bindingOf(registry, input).acceptOffer(input.description, signal),
         }),
       ),
-      heartbeat: fromCallback<PeerEvent, { key: number }>(({ input, sendBack }) => {
+      heartbeat: fromCallback<PeerEvent, { key: number; connection: number }>(({ input, sendBack }) => {
         const resources = registry.get(input.key);
         if (!resources) return undefined;
         resources.lastReceivedAt = performance.now();
         const silenceMs = deps.heartbeatIntervalMs * deps.heartbeatMisses;
         let lost = false;
         const timer = setInterval(() => {
-          const binding = resources.binding;
+          const binding = currentBinding(registry, input);
           if (!binding || lost) return;
           if (performance.now() - resources.lastReceivedAt > silenceMs) {
             lost = true;
@@ -135,14 +155,15 @@ export function providePeerMachine(deps: PeerDependencies) {
         }, deps.heartbeatIntervalMs);
         return () => clearInterval(timer);
       }),
-      createAnswer: fromPromise<LocalDescriptionOutput, { key: number }>(({ input, signal }) =>
-        bindingOf(registry, input.key).createAnswer(signal),
+      createAnswer: fromPromise<LocalDescriptionOutput, OperationInput>(({ input, signal }) =>
+        bindingOf(registry, input).createAnswer(signal),
       ),
-      setRemoteDescription: fromPromise<RemoteDescriptionOutput, { key: number; description: Description }>(
-        async ({ input, signal }) => ({
-          ufrag: await bindingOf(registry, input.key).setRemoteDescription(input.description, signal),
-        }),
-      ),
+      setRemoteDescription: fromPromise<
+        RemoteDescriptionOutput,
+        OperationInput & { description: Description }
+      >(async ({ input, signal }) => ({
+        ufrag: await bindingOf(registry, input).setRemoteDescription(input.description, signal),
+      })),
     },
     actions: {
       /** ICE-4 in arrival order; ICE-6: candidates of another ICE generation than the new description's are dropped. */
@@ -150,7 +171,7 @@ export function providePeerMachine(deps: PeerDependencies) {
         const resources = resourcesOf(context);
         const ufrag = event.type === 'REMOTE_DESCRIPTION.SET' ? event.ufrag : context.remoteUfrag;
         for (const candidate of context.bufferedCandidates) {
-          if (isOfGeneration(candidate, ufrag)) resources?.binding?.addIceCandidate(candidate);
+          if (isOfGeneration(candidate, ufrag)) bindingFor(context)?.addIceCandidate(candidate);
           else if (resources && candidate) {
             registry.errors.next(
               new PeerstateError(
@@ -165,13 +186,12 @@ export function providePeerMachine(deps: PeerDependencies) {
         }
       },
       addRemoteCandidate: ({ context, event }) => {
-        if (event.type === 'SIGNAL.CANDIDATE')
-          resourcesOf(context)?.binding?.addIceCandidate(event.candidate);
+        if (event.type === 'SIGNAL.CANDIDATE') bindingFor(context)?.addIceCandidate(event.candidate);
       },
       sendChannelHello: enqueueActions(({ context, enqueue }) => {
         const resources = resourcesOf(context);
         try {
-          resources?.binding?.send(encodeHello(resources.inbox.lastDelivered));
+          if (resources) bindingFor(context)?.send(encodeHello(resources.inbox.lastDelivered));
         } catch (error) {
           enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: toError(error).message });
         }
@@ -181,7 +201,7 @@ export function providePeerMachine(deps: PeerDependencies) {
       },
       flushOutbox: enqueueActions(({ context, enqueue }) => {
         const resources = resourcesOf(context);
-        const binding = resources?.binding;
+        const binding = bindingFor(context);
         if (!resources || !binding) return;
         const result = resources.outbox.flush(binding);
         if (result.status === 'paused') binding.waitForBufferLow();
@@ -197,13 +217,20 @@ export function providePeerMachine(deps: PeerDependencies) {
       },
     },
     guards: {
-      isPeerConnectionConnected: ({ context }) => resourcesOf(context)?.binding?.isConnected ?? false,
-      isChannelOpen: ({ context }) => resourcesOf(context)?.binding?.isChannelOpen ?? false,
+      isPeerConnectionConnected: ({ context }) => bindingFor(context)?.isConnected ?? false,
+      isChannelOpen: ({ context }) => bindingFor(context)?.isChannelOpen ?? false,
     },
     delays: {
       connectTimeout: deps.connectTimeoutMs,
       disconnectedGrace: deps.disconnectedGraceMs,
       iceRestartInterval: deps.iceRestartIntervalMs,
+      // Exponential backoff with full jitter: the n-th reconnect waits up to initial·2^(n-1), capped.
+      reconnectBackoff: ({ context }) =>
+        Math.random() *
+        Math.min(
+          deps.reconnectBackoff.maxMs,
+          deps.reconnectBackoff.initialMs * 2 ** Math.min(context.reconnects - 1, 16),
+        ),
     },
   });
 }

@@ -57,12 +57,22 @@ export const candidateSchema = z.object({
  * - `hello`: "I want a connection": sent by the polite side so that an impolite side that has no
  *   actor yet starts one and makes the offer.
  * - `bye`: the sender closed its side on purpose.
+ *
+ * `connection` numbers the sender's RTCPeerConnections towards this peer (1, 2, ...): a signal of a
+ * newer connection says the remote replaced its pc (a full reconnect), one of an older connection is
+ * stale. Absent means 0.
  */
+const connection = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31)
+  .optional();
 export const signalSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('description'), description: descriptionSchema }),
-  z.object({ type: z.literal('candidate'), candidate: candidateSchema.nullable() }),
-  z.object({ type: z.literal('hello') }),
-  z.object({ type: z.literal('bye') }),
+  z.object({ type: z.literal('description'), description: descriptionSchema, connection }),
+  z.object({ type: z.literal('candidate'), candidate: candidateSchema.nullable(), connection }),
+  z.object({ type: z.literal('hello'), connection }),
+  z.object({ type: z.literal('bye'), connection }),
 ]);
 
 const v = z.literal(PROTOCOL_VERSION);

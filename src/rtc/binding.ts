@@ -73,7 +73,12 @@ export class PeerConnectionBinding {
   /** Settles when the last operation started has settled (the operations chain). */
   private chain: Promise<unknown> = Promise.resolve();
 
+  /**
+   * @param connection which of the peer's RTCPeerConnections this is (1, 2, ...): stopping and
+   * starting pcs takes effect after the chart's step, so users check it against the chart's number.
+   */
   constructor(
+    readonly connection: number,
     private readonly rtc: RtcImplementation,
     private readonly options: BindingOptions,
     private readonly listener: BindingListener,

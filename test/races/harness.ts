@@ -3,7 +3,7 @@
  * in-memory signaling hub from peerstate/testing. Nothing moves until the test says so: frames are
  * delivered by `hub.deliver*`, pc promises settled by `pc.settle(...)`, pc events fired by the test.
  */
-import type { PeerSystem } from '../../src/index.js';
+import type { PeerSystem, PeerSystemOptions } from '../../src/index.js';
 import { createPeerSystem } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
@@ -17,7 +17,7 @@ export interface Harness {
   hub: ReturnType<typeof createFakeSignaling>;
   systems: Map<string, PeerSystem>;
   /** A system on the fakes, with its signaling session open. */
-  system(localId: string): Promise<PeerSystem>;
+  system(localId: string, options?: Partial<PeerSystemOptions>): Promise<PeerSystem>;
   /** The pc a system created, by creation order among all pcs of the harness. */
   pcs: FakeRTCPeerConnection[];
   /** The newest pc the system of `localId` created. */
@@ -38,7 +38,7 @@ export function createHarness(): Harness {
     hub,
     systems,
     pcs,
-    async system(localId) {
+    async system(localId, options = {}) {
       const fake = createFakeRtc();
       fakes.set(localId, fake);
       const original = fake.connections.push.bind(fake.connections);
@@ -56,6 +56,7 @@ export function createHarness(): Harness {
         rtc: fake.rtc,
         WebSocket: hub.WebSocket,
         maxBufferedCandidates: 4,
+        ...options,
       });
       systems.set(localId, system);
       hub.openAll();

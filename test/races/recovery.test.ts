@@ -176,11 +176,9 @@ describe('recovery (ICE-9)', () => {
     expect(toBob.actor.getSnapshot().matches({ connected: 'stable' })).toBe(true);
   });
 
-  it('ICE-9 failed restarts at once; restarts that do not recover are repeated, then the peer fails', async () => {
+  it('ICE-9 failed restarts at once; restarts that do not recover are repeated, then a full reconnect: a new pc on both sides', async () => {
     h = createHarness();
-    const { toBob, pcA, pcB } = await connectedPair();
-    const failures: string[] = [];
-    toBob.actor.on('failure', (e) => failures.push(e.code));
+    const { toBob, toAlice, pcA, pcB } = await connectedPair();
     vi.useFakeTimers();
     pcA.setConnectionState('failed');
     await flush();
@@ -194,9 +192,69 @@ describe('recovery (ICE-9)', () => {
     expect(offersFrom(pcA).filter((o) => o?.iceRestart)).toHaveLength(8);
     await quiesce(pcA, pcB);
     await vi.advanceTimersByTimeAsync(3_000);
-    expect(toBob.state).toBe('failed');
-    expect(failures).toEqual(['ice-restarts-exhausted']);
+    // Restarts ran out: the pc is closed and a new one follows the backoff (at most 250 ms the first time).
+    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
     expect(pcA.closed).toBe(true);
+    await vi.advanceTimersByTimeAsync(250);
+    const pcA2 = h.pcOf('alice');
+    expect(pcA2).not.toBe(pcA);
+    await quiesce(pcA2);
+    // bob sees an offer from alice's new pc: he replaces his pc too, and answers from the new one.
+    const pcB2 = h.pcOf('bob');
+    expect(pcB2).not.toBe(pcB);
+    expect(pcB.closed).toBe(true);
+    await quiesce(pcA2, pcB2);
+    for (const pc of [pcA2, pcB2]) pc.setConnectionState('connected');
+    for (const pc of [pcA2, pcB2]) pc.channels[0]?.open();
+    await flush();
+    await exchange(pcA2, pcB2, { a: 0, b: 0 });
+    expect(toBob.state).toBe('connected');
+    expect(toAlice.state).toBe('connected');
+    expect(pcA2.remoteDescription?.sdp).toBe(pcB2.localDescription?.sdp);
+  });
+
+  it('ICE-9 when full reconnects run out too, the peer fails and says why', async () => {
+    h = createHarness();
+    fakeClock();
+    const alice = await h.system('alice', { maxIceRestarts: 0, maxReconnects: 1, connectTimeoutMs: 1_000 });
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    const failures: string[] = [];
+    toBob.actor.on('failure', (e) => failures.push(e.code));
+    await flush();
+    // Nobody answers: the first attempt times out, one reconnect is tried and times out too.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(toBob.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(toBob.state).toBe('failed');
+    expect(failures).toEqual(['timeout']);
+    expect(h.pcs.filter((pc) => !pc.closed)).toEqual([]);
+  });
+
+  it('RC-10 retry now during backoff starts the new attempt at once; no timer of the old wait touches it', async () => {
+    h = createHarness();
+    fakeClock();
+    const alice = await h.system('alice', {
+      maxIceRestarts: 0,
+      connectTimeoutMs: 1_000,
+      peerReconnectBackoff: { initialMs: 5_000, maxMs: 5_000 },
+    });
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    await flush();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    const pcsBefore = h.pcs.length;
+    toBob.retryNow();
+    await flush();
+    expect(toBob.state).toBe('connecting');
+    expect(h.pcs).toHaveLength(pcsBefore + 1);
+    // The old backoff (up to 5 s) passes: it must not start another attempt.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(h.pcs).toHaveLength(pcsBefore + 1);
+    expect(toBob.state).toBe('connecting');
   });
 
   it('ICE-9 a silent remote (heartbeat lost) starts an ICE restart within about 2 s, though the channel still reads open', async () => {
