@@ -15,13 +15,17 @@ import { toMermaid } from './mermaid.js';
 import { renderSvg } from './svg.js';
 import { walkMachine } from './walk.js';
 
-/** The files of one chart, by file name. */
-export async function renderChart(name: string, machine: AnyStateMachine): Promise<Map<string, string>> {
+/** The files of one chart, by file name; Graphviz warnings go to `onWarning` (default: stderr). */
+export async function renderChart(
+  name: string,
+  machine: AnyStateMachine,
+  onWarning?: (message: string) => void,
+): Promise<Map<string, string>> {
   const graph = walkMachine(machine);
   return new Map([
     [`${name}.json`, configToJson(machine)],
     [`${name}.mmd`, toMermaid(graph)],
-    [`${name}.svg`, await renderSvg(toDot(graph))],
+    [`${name}.svg`, await renderSvg(toDot(graph), onWarning)],
   ]);
 }
 

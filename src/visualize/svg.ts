@@ -19,14 +19,21 @@ function withFallbackFonts(svg: string): string {
   );
 }
 
-/** Renders DOT source to an SVG document; throws on any Graphviz error or warning. */
-export async function renderSvg(dot: string): Promise<string> {
+/**
+ * Renders DOT source to an SVG document. Throws if Graphviz fails; Graphviz warnings (the layout
+ * ignored something) go to `onWarning`, by default to stderr.
+ */
+export async function renderSvg(
+  dot: string,
+  onWarning: (message: string) => void = (message) => console.warn(`graphviz: ${message}`),
+): Promise<string> {
   viz ??= instance();
   const result = (await viz).render(dot, { format: 'svg', engine: 'dot' });
-  const problems = result.errors.map((e) => `${e.level ?? 'error'}: ${e.message.trim()}`);
-  if (result.status !== 'success' || problems.length > 0) {
-    throw new Error(`graphviz could not render the chart cleanly:\n${problems.join('\n')}`);
+  if (result.status !== 'success') {
+    const problems = result.errors.map((e) => `${e.level ?? 'error'}: ${e.message.trim()}`);
+    throw new Error(`graphviz could not render the chart:\n${problems.join('\n')}`);
   }
+  for (const problem of result.errors) onWarning(problem.message.trim());
   const svg = withFallbackFonts(result.output);
   return svg.endsWith('\n') ? svg : `${svg}\n`;
 }

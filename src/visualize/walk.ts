@@ -36,7 +36,7 @@ export interface ChartState {
 }
 
 /** What triggers a transition. */
-export type TriggerKind = 'event' | 'always' | 'after' | 'done' | 'error' | 'doneState';
+export type TriggerKind = 'event' | 'always' | 'after' | 'done' | 'error' | 'snapshot' | 'doneState';
 
 /** One transition of a chart (one entry of a guarded list is one transition). */
 export interface ChartTransition {
@@ -45,7 +45,10 @@ export interface ChartTransition {
   /** XState's event type (`''` for `always`, `xstate.after.*` for delays, `xstate.done.*`, ...). */
   eventType: string;
   kind: TriggerKind;
-  /** The trigger as shown: `EVENT`, `always`, `after <delay>`, `done <src>`, `error <src>`. */
+  /**
+   * The trigger as shown: `EVENT`, `always`, `after <delay>`, `done <src>`, `error <src>`,
+   * `snapshot <src>` (invoke `onSnapshot`), `done` (the state's own `onDone`).
+   */
   trigger: string;
   /** The guard, named (combinators and `stateIn` spelled out), or null. */
   guard: string | null;
@@ -66,9 +69,6 @@ export interface ChartGraph {
   byId: ReadonlyMap<string, ChartState>;
   transitions: ChartTransition[];
 }
-
-/** A guard or action as XState stores it: a name, `{ type, params }`, or a function. */
-type Implementation = string | { type: string } | ((...args: never[]) => unknown);
 
 type GuardFunction = ((...args: never[]) => unknown) & {
   guards?: unknown[];
@@ -102,7 +102,7 @@ export function guardName(guard: unknown, machineId: string, sourceId: string): 
     if (Array.isArray(fn.guards)) {
       const parts = fn.guards.map((g) => {
         const name = guardName(g, machineId, sourceId);
-        return fn.guards && fn.guards.length > 1 && /[&|]/.test(name) ? `(${name})` : name;
+        return / [&|] /.test(name) ? `(${name})` : name;
       });
       if (fn.name === 'not') return `!${parts[0] ?? ''}`;
       return parts.join(fn.name === 'or' ? ' | ' : ' & ');
@@ -130,8 +130,9 @@ function kindOf(node: AnyStateNode): StateKind {
   return 'atomic';
 }
 
+/** An invoke's `src` name; inline logic gets a generated `xstate.invoke.*` name, shown as `inline`. */
 function invokeSrc(src: unknown, id: string): string {
-  if (typeof src === 'string') return src;
+  if (typeof src === 'string') return src.startsWith('xstate.invoke.') ? 'inline' : src;
   if (src && typeof src === 'object' && 'id' in src && typeof src.id === 'string') return src.id;
   return id;
 }
@@ -180,6 +181,7 @@ function trigger(node: AnyStateNode, eventType: string): { kind: TriggerKind; tr
     const src = invokeSrc(inv.src, inv.id);
     if (eventType === `xstate.done.actor.${inv.id}`) return { kind: 'done', trigger: `done ${src}` };
     if (eventType === `xstate.error.actor.${inv.id}`) return { kind: 'error', trigger: `error ${src}` };
+    if (eventType === `xstate.snapshot.${inv.id}`) return { kind: 'snapshot', trigger: `snapshot ${src}` };
   }
   if (eventType === `xstate.done.state.${node.id}`) return { kind: 'doneState', trigger: 'done' };
   return { kind: 'event', trigger: eventType };
@@ -197,7 +199,7 @@ function toTransition(
     eventType,
     kind: how.kind,
     trigger: how.trigger,
-    guard: t.guard === undefined ? null : guardName(t.guard as Implementation, machineId, node.id),
+    guard: t.guard === undefined ? null : guardName(t.guard, machineId, node.id),
     targets: (t.target ?? []).map((target) => target.id),
     actions: t.actions.map(actionName),
     reenter: t.reenter,
