@@ -431,6 +431,11 @@ export const peerMachine = setup({
       entry: ['stopPeerConnection', 'clearRemoteResumePoint'],
       on: {
         CONNECT: { target: 'discovering' },
+        // A candidate may overtake its offer (gathering starts inside setLocalDescription): keep it (ICE-1, CB-5).
+        'SIGNAL.CANDIDATE': [
+          { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
+          { actions: 'bufferRemoteCandidate' },
+        ],
         'SIGNAL.HELLO': {
           target: 'connecting',
           actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
@@ -838,6 +843,10 @@ export const peerMachine = setup({
       description: 'The attempt failed; `error` says why. CONNECT starts over.',
       entry: ['stopPeerConnection', 'clearRemoteResumePoint', 'reportFailure'],
       on: {
+        'SIGNAL.CANDIDATE': [
+          { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
+          { actions: 'bufferRemoteCandidate' },
+        ],
         CONNECT: { target: 'discovering', actions: ['clearBufferedCandidates', 'resetReconnects'] },
         'SIGNAL.HELLO': {
           target: 'connecting',

@@ -31,6 +31,7 @@ export type SessionEvent =
   | { type: 'SESSION.OPEN'; generation: number; peers: string[] }
   | { type: 'SESSION.FRAME'; generation: number; frame: ServerFrame }
   | { type: 'SESSION.INVALID'; generation: number; reason: string }
+  | { type: 'SESSION.UNSENT'; generation: number; to: string; reason: string }
   | { type: 'SESSION.CLOSED'; generation: number; code: number; reason: string };
 
 export type SignalingEvent =
@@ -85,6 +86,13 @@ export const signalingMachine = setup({
       generation: event.type === 'SIGNALING.SEND' ? event.generation : -1,
       currentGeneration: context.generation,
     })),
+    /** CB-4: the socket was already closing when a signal was to be sent; it is dropped by rule, and said so. */
+    reportUnsent: emit(({ context, event }) => ({
+      type: 'signalDropped' as const,
+      to: event.type === 'SESSION.UNSENT' ? event.to : '',
+      generation: event.type === 'SESSION.UNSENT' ? event.generation : -1,
+      currentGeneration: context.generation,
+    })),
     reportInvalidFrame: emit(({ event }) => ({
       type: 'invalidFrame' as const,
       generation: event.type === 'SESSION.INVALID' ? event.generation : -1,
@@ -121,6 +129,7 @@ export const signalingMachine = setup({
     CLOSE: { target: '.closed' },
     'SIGNALING.SEND': { actions: 'reportDroppedSignal' },
     'SESSION.INVALID': { guard: 'isCurrentSession', actions: 'reportInvalidFrame' },
+    'SESSION.UNSENT': { actions: 'reportUnsent' },
   },
   states: {
     disconnected: {

@@ -136,6 +136,11 @@ export interface PeerSystem {
   signalingOpen(): Promise<void>;
   /** Reconnects the signaling session now, cutting a backoff wait short. */
   retrySignaling(): void;
+  /**
+   * Moves to another signaling server (a new session generation): nothing produced under the old
+   * session is sent on the new one, nothing arriving on the old socket is processed (CB-3).
+   */
+  switchSignaling(url: string): void;
   /** Closes every peer and the signaling session; resolves when sockets are closed. Idempotent. */
   stop(): Promise<void>;
 }
@@ -320,6 +325,22 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
   actor.start();
   actor.send({ type: 'SIGNALING.START' });
   const signalingRef = actor.system.get('signaling') as AnyActorRef;
+  subscriptions.push(
+    signalingRef.on('signalDropped', (e: { to: string; generation: number; currentGeneration: number }) =>
+      errors.next(
+        new PeerstateError(
+          'signaling-dropped',
+          `signal to ${e.to} of session ${e.generation} dropped (current session ${e.currentGeneration})`,
+          { peerId: e.to },
+        ),
+      ),
+    ),
+    signalingRef.on('invalidFrame', (e: { reason: string }) =>
+      errors.next(
+        new PeerstateError('signaling-invalid-frame', `invalid frame from the server: ${e.reason}`),
+      ),
+    ),
+  );
   const signaling$ = from(signalingRef).pipe(
     startWith(signalingRef.getSnapshot()),
     map((snapshot): SignalingState => (snapshot as { value: SignalingState }).value),
@@ -355,6 +376,9 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     },
     retrySignaling() {
       actor.send({ type: 'SIGNALING.RETRY' });
+    },
+    switchSignaling(url) {
+      actor.send({ type: 'SIGNALING.SWITCH', url });
     },
     stop() {
       stopping ??= (async () => {

@@ -106,7 +106,12 @@ export function createSessionLogic(WebSocketImpl: WebSocketConstructor, tracker:
       // An error is always followed by close, which is what the chart acts on.
       socket.onerror = () => {};
       receive((event) => {
-        if (ended || event.type !== 'SIGNALING.SEND' || socket.readyState !== OPEN) return;
+        if (ended || event.type !== 'SIGNALING.SEND') return;
+        // The socket may be closing before its close event reached the chart (CB-4): drop by rule, and say so.
+        if (socket.readyState !== OPEN) {
+          sendBack({ type: 'SESSION.UNSENT', generation, to: event.to, reason: 'socket is not open' });
+          return;
+        }
         transmit({ v: PROTOCOL_VERSION, type: 'signal', to: event.to, signal: event.signal });
       });
       return () => {

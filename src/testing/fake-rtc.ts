@@ -117,6 +117,8 @@ export class FakeRTCPeerConnection {
   /** ICE generation: bumps on each createOffer({ iceRestart: true }). */
   iceGeneration = 1;
   closed = false;
+  /** How many times `close()` was called (it is idempotent; RC-2, RC-7 count cleanups). */
+  closeCalls = 0;
   onicecandidate: ((event: { candidate: RTCIceCandidateInit | null }) => void) | null = null;
   onconnectionstatechange: ((event: Event) => void) | null = null;
   onnegotiationneeded: ((event: Event) => void) | null = null;
@@ -174,6 +176,7 @@ export class FakeRTCPeerConnection {
   }
 
   close(): void {
+    this.closeCalls++;
     if (this.closed) return;
     this.closed = true;
     this.signalingState = 'closed';

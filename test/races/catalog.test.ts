@@ -1,0 +1,356 @@
+/**
+ * The rest of the race catalog (RACES.md) through the public API on the scripted fakes: signaling
+ * routing and lifetimes (CB-*), disconnect and reconnect (RC-*), ICE-1. The test picks every
+ * interleaving: pc promises, frame deliveries, pc events, timers.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { PeerState, PeerstateError } from '../../src/index.js';
+import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
+import type { Harness } from './harness.js';
+import { createHarness, flush, settle } from './harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h.stopAll();
+  vi.useRealTimers();
+});
+
+function fakeClock() {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+  });
+}
+
+function toBuffer(frame: unknown): ArrayBuffer {
+  const bytes = frame as Uint8Array;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+async function exchange(a: FakeRTCPeerConnection, b: FakeRTCPeerConnection, cursors = { a: 0, b: 0 }) {
+  const [ca, cb] = [a.channels[0], b.channels[0]];
+  if (!ca || !cb) throw new Error('no channel');
+  while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
+    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
+    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
+    await flush();
+  }
+  return cursors;
+}
+
+async function quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void> {
+  for (let progressed = true; progressed; ) {
+    progressed = false;
+    await h.deliverAll();
+    for (const pc of pcs) {
+      const op = pc.pending()[0];
+      if (op) {
+        op.resolve();
+        await flush();
+        progressed = true;
+      }
+    }
+  }
+}
+
+async function connectedPair() {
+  const alice = await h.system('alice');
+  const bob = await h.system('bob');
+  const toBob = alice.connect('bob');
+  await flush();
+  const pcA = h.pcOf('alice');
+  await quiesce(pcA);
+  const pcB = h.pcOf('bob');
+  await quiesce(pcA, pcB);
+  for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
+  for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+  await flush();
+  const cursors = await exchange(pcA, pcB);
+  const toAlice = bob.peer('alice');
+  if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected')
+    throw new Error('pair did not connect');
+  return { alice, bob, toBob, toAlice, pcA, pcB, cursors };
+}
+
+const framesOn = (socket: { sentFrames: string[] } | undefined) => socket?.sentFrames ?? [];
+
+describe('signaling routing and lifetimes', () => {
+  it('CB-1 stop, start again at once, connect to A and B; A fails midway: B is served over the new session, nothing of A is routed', async () => {
+    h = createHarness();
+    // '0me' sorts before 'a' and 'b': it is the impolite side, so it makes the offers.
+    const first = await h.system('0me');
+    await h.system('a');
+    await h.system('b');
+    await first.stop();
+    h.systems.delete('0me');
+    const again = await h.system('0me');
+    const oldSocket = h.hub.sockets[0];
+    const newSocket = h.hub.sockets.at(-1);
+    const oldFrames = framesOn(oldSocket).length;
+    again.connect('a');
+    again.connect('b');
+    await flush();
+    const [toA, toB] = h.pcs.slice(-2);
+    if (!toA || !toB) throw new Error('two pcs expected');
+    await settle(toA, 'createOffer', { reject: new Error('setup failed') });
+    await settle(toB, 'createOffer');
+    await settle(toB, 'setLocalDescription');
+    toB.gatherCandidate(toB.hostCandidate(1));
+    toA.gatherCandidate(toA.hostCandidate(1));
+    await flush();
+    const sent = framesOn(newSocket).map((f) => JSON.parse(f) as { type: string; to?: string });
+    expect(sent.filter((f) => f.type === 'signal' && f.to === 'b').length).toBeGreaterThanOrEqual(2);
+    expect(sent.filter((f) => f.type === 'signal' && f.to === 'a')).toEqual([]);
+    expect(framesOn(oldSocket)).toHaveLength(oldFrames);
+    expect(toA.closed).toBe(true);
+  });
+
+  it('CB-3 switching servers: nothing produced under the old session is sent on the new one; the old socket is not heard', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const errors: PeerstateError[] = [];
+    alice.errors$.subscribe((e) => errors.push(e));
+    alice.connect('bob');
+    await flush();
+    const pcA = h.pcOf('alice');
+    const oldSocket = h.hub.sockets[0];
+    alice.switchSignaling('ws://fake-b');
+    await flush();
+    const newSocket = h.hub.sockets.at(-1);
+    expect(newSocket).not.toBe(oldSocket);
+    expect(newSocket?.url).toBe('ws://fake-b');
+    // The offer and a candidate of the old session's attempt are produced after the switch.
+    await settle(pcA, 'createOffer');
+    await settle(pcA, 'setLocalDescription');
+    pcA.gatherCandidate(pcA.hostCandidate(1));
+    await flush();
+    expect(framesOn(newSocket).filter((f) => f.includes('"type":"signal"'))).toEqual([]);
+    expect(errors.filter((e) => e.code === 'signaling-dropped').length).toBeGreaterThanOrEqual(2);
+    // A frame on the old socket is never processed (the socket is closed and unheard).
+    oldSocket?.deliverText(JSON.stringify({ v: 1, type: 'presence', peerId: 'mallory', present: true }));
+    await flush();
+    expect(alice.actor.getSnapshot().context.present.mallory).toBeUndefined();
+  });
+
+  it('CB-4 a candidate that fires while the socket is closing is dropped by rule and reported, never sent, never a TypeError', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const errors: PeerstateError[] = [];
+    alice.errors$.subscribe((e) => errors.push(e));
+    alice.connect('bob');
+    await flush();
+    const pcA = h.pcOf('alice');
+    await settle(pcA, 'createOffer');
+    await settle(pcA, 'setLocalDescription');
+    const socket = h.hub.sockets[0];
+    if (!socket) throw new Error('socket expected');
+    const before = socket.sentFrames.length;
+    socket.readyState = 2; // CLOSING: its close event has not reached the chart yet
+    expect(() => pcA.gatherCandidate(pcA.hostCandidate(1))).not.toThrow();
+    await flush();
+    expect(socket.sentFrames).toHaveLength(before);
+    expect(errors.map((e) => e.code)).toContain('signaling-dropped');
+  });
+
+  it('CB-5 candidates gathered before the offer is out are not lost: the remote keeps them until the offer', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    alice.connect('bob');
+    await flush();
+    const pcA = h.pcOf('alice');
+    // Gathering starts inside setLocalDescription: candidates fire before the offer is sent.
+    pcA.settle('createOffer');
+    await flush();
+    pcA.gatherCandidate(pcA.hostCandidate(1));
+    pcA.gatherCandidate(pcA.hostCandidate(2));
+    await settle(pcA, 'setLocalDescription');
+    await h.deliverAll();
+    const pcB = h.pcOf('bob');
+    await quiesce(pcA, pcB);
+    expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual(
+      [1, 2].map((n) => pcA.hostCandidate(n).candidate),
+    );
+  });
+
+  it('ICE-1 a remote candidate that arrives before the pc exists is buffered, then applied after the remote description', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    const bob = await h.system('bob');
+    alice.connect('bob');
+    await flush();
+    const pcA = h.pcOf('alice');
+    pcA.settle('createOffer');
+    await flush();
+    pcA.gatherCandidate(pcA.hostCandidate(1));
+    await flush();
+    // Deliver only the candidate: bob's actor exists, but no pc yet.
+    expect(h.hub.deliver((d) => d.includes('"type":"candidate"') && d.includes('hub'))).toBe(true);
+    await flush();
+    h.hub.deliver((d) => d.startsWith('hub → bob'));
+    await flush();
+    expect(bob.peer('alice')?.actor.getSnapshot().context.bufferedCandidates).toHaveLength(1);
+    expect(h.pcs.filter((pc) => pc !== pcA)).toEqual([]);
+    await settle(pcA, 'setLocalDescription');
+    await quiesce(pcA);
+    const pcB = h.pcOf('bob');
+    await quiesce(pcA, pcB);
+    expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual([pcA.hostCandidate(1).candidate]);
+  });
+
+  it('CB-9 a result that comes back after its state was left changes nothing; the state follows the chart', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    await flush();
+    const pcA = h.pcOf('alice');
+    const states: PeerState[] = [];
+    toBob.state$.subscribe((s) => states.push(s));
+    // A new signaling session restarts negotiation while the first createOffer is still pending.
+    h.hub.sockets[0]?.closeFromServer();
+    await flush();
+    alice.retrySignaling();
+    await flush();
+    h.hub.openAll();
+    await h.deliverAll();
+    // The stale createOffer resolves first: its offer must not be sent on any session.
+    await settle(pcA, 'createOffer');
+    await settle(pcA, 'setLocalDescription');
+    await flush();
+    const offers = h.hub.sockets.flatMap((s) => s.sentFrames).filter((f) => f.includes('"type":"offer"'));
+    expect(offers.length).toBeLessThanOrEqual(1);
+    expect(states.at(-1)).toBe('connecting');
+    const pending = pcA.pending('createOffer');
+    expect(pending).toHaveLength(1);
+    await settle(pcA, 'createOffer');
+    await settle(pcA, 'setLocalDescription');
+    const newest = h.hub.sockets.at(-1)?.sentFrames.filter((f) => f.includes('"type":"offer"')) ?? [];
+    expect(newest).toHaveLength(1);
+  });
+
+  it('CB-10 one event seen through two paths (onopen and addEventListener) is handled once', async () => {
+    h = createHarness();
+    const { pcA, pcB } = await connectedPair();
+    const helloFrames = (pc: FakeRTCPeerConnection) =>
+      (pc.channels[0]?.sent ?? []).filter((f) => (f as Uint8Array)[0] === 0).length;
+    // FakeDataChannel.open() fires both the `onopen` handler and the `open` event listeners.
+    expect(helloFrames(pcA)).toBe(1);
+    expect(helloFrames(pcB)).toBe(1);
+  });
+});
+
+describe('disconnect and reconnect', () => {
+  it('RC-1 connectedness is one state value; the heartbeat stops on leaving connected', async () => {
+    h = createHarness();
+    fakeClock();
+    const { toBob, pcA } = await connectedPair();
+    const channel = pcA.channels[0];
+    if (!channel) throw new Error('channel expected');
+    const pingsAt = () => channel.sent.filter((f) => (f as Uint8Array)[0] === 3).length;
+    await vi.advanceTimersByTimeAsync(1_000);
+    const whileConnected = pingsAt();
+    expect(whileConnected).toBeGreaterThan(0);
+    expect(toBob.actor.getSnapshot().value).toEqual({ connected: 'stable' });
+    toBob.restartIce();
+    await flush();
+    expect(toBob.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(pingsAt()).toBe(whileConnected);
+  });
+
+  it('RC-2 the channel ends and the user closes at the same time: one cleanup, one notification', async () => {
+    h = createHarness();
+    const { toBob, pcA } = await connectedPair();
+    const states: PeerState[] = [];
+    toBob.state$.subscribe((s) => states.push(s));
+    pcA.channels[0]?.closeFromRemote();
+    toBob.close();
+    await flush();
+    expect(states.filter((s) => s === 'closed')).toEqual(['closed']);
+    expect(pcA.closeCalls).toBe(1);
+  });
+
+  it('RC-3 a listener that unsubscribes while it is being called is not called again, and nothing crashes', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    const toBob = alice.connect('bob'); // bob is not there yet: alice is discovering
+    await h.system('bob');
+    const seen: PeerState[] = [];
+    // The current state is emitted during subscribe; the listener unsubscribes on the next one.
+    const subscription = toBob.state$.subscribe((s) => {
+      seen.push(s);
+      if (seen.length === 2) subscription.unsubscribe();
+    });
+    const other: PeerState[] = [];
+    toBob.state$.subscribe((s) => other.push(s));
+    await flush();
+    await quiesce(h.pcOf('alice'));
+    toBob.close();
+    await flush();
+    expect(seen).toHaveLength(2);
+    expect(seen).not.toContain('closed');
+    expect(other.at(-1)).toBe('closed');
+    expect(other.length).toBeGreaterThan(seen.length);
+  });
+
+  it('RC-5 a heartbeat tick after the channel closed sends nothing on it and throws nothing', async () => {
+    h = createHarness();
+    fakeClock();
+    const { pcA } = await connectedPair();
+    const channel = pcA.channels[0];
+    if (!channel) throw new Error('channel expected');
+    channel.readyState = 'closed'; // closed, its close event not yet delivered
+    const before = channel.sent.length;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(channel.sent).toHaveLength(before);
+  });
+
+  it('RC-6 every snapshot a reader takes is a consistent whole', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    const problems: string[] = [];
+    toBob.actor.subscribe((snapshot) => {
+      const { context } = snapshot;
+      if (
+        snapshot.matches({ connecting: { remoteCandidates: 'applying' } }) &&
+        context.bufferedCandidates.length > 0
+      ) {
+        problems.push('applying with a non-empty buffer');
+      }
+      if (snapshot.matches('connected') && context.remoteUfrag === null)
+        problems.push('connected without a remote ufrag');
+      if (snapshot.matches('connected') && context.error !== null) problems.push('connected with an error');
+    });
+    await flush();
+    const pcA = h.pcOf('alice');
+    await quiesce(pcA);
+    const pcB = h.pcOf('bob');
+    pcA.gatherCandidate(pcA.hostCandidate(1));
+    await quiesce(pcA, pcB);
+    for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
+    for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+    await flush();
+    await exchange(pcA, pcB);
+    expect(toBob.state).toBe('connected');
+    expect(problems).toEqual([]);
+  });
+
+  it('RC-7 close requested from three places at once (transport error, user, system stop): one cleanup, one final state', async () => {
+    h = createHarness();
+    const { alice, toBob, pcA } = await connectedPair();
+    const states: PeerState[] = [];
+    toBob.state$.subscribe((s) => states.push(s));
+    pcA.setConnectionState('failed');
+    toBob.close();
+    const stopped = alice.stop();
+    toBob.close();
+    await stopped;
+    expect(states.filter((s) => s === 'closed')).toEqual(['closed']);
+    expect(toBob.actor.getSnapshot().status).toBe('done');
+    expect(pcA.closeCalls).toBe(1);
+  });
+});
