@@ -40,7 +40,11 @@ export class FakeDataChannel extends EventTarget {
   onmessage: ((event: MessageEvent) => void) | null = null;
   private failures: Error[] = [];
 
-  constructor(label: string, init: RTCDataChannelInit = {}) {
+  constructor(
+    label: string,
+    init: RTCDataChannelInit = {},
+    private readonly onSent: (frame: string | ArrayBuffer | ArrayBufferView) => void = () => {},
+  ) {
     super();
     this.label = label;
     this.negotiated = init.negotiated ?? false;
@@ -54,6 +58,7 @@ export class FakeDataChannel extends EventTarget {
     if (this.readyState !== 'open')
       throw new DOMException('RTCDataChannel.readyState is not open', 'InvalidStateError');
     this.sent.push(data);
+    this.onSent(data);
   }
 
   /** Makes the next `send` throw `error` (DC-5). */
@@ -100,7 +105,23 @@ export class FakeDataChannel extends EventTarget {
 let instanceCount = 0;
 
 /** The scripted fake RTCPeerConnection. */
+/** Observers of a fake RTC implementation, e.g. to hand every pending operation to a scheduler. */
+export interface FakeRtcHooks {
+  /** A pc was constructed. */
+  onConnection?(pc: FakeRTCPeerConnection): void;
+  /** A pc started an operation (it stays pending until settled). */
+  onOperation?(pc: FakeRTCPeerConnection, op: PendingOperation): void;
+  /** A frame was sent on a channel of a pc. */
+  onSend?(
+    pc: FakeRTCPeerConnection,
+    channel: FakeDataChannel,
+    frame: string | ArrayBuffer | ArrayBufferView,
+  ): void;
+}
+
 export class FakeRTCPeerConnection {
+  /** Observers set by `createFakeRtc({ hooks })`. */
+  hooks: FakeRtcHooks = {};
   /** Sequence number of this instance in the process (1-based), used in fake SDP. */
   readonly instance = ++instanceCount;
   readonly configuration: RTCConfiguration | undefined;
@@ -133,7 +154,7 @@ export class FakeRTCPeerConnection {
   }
 
   createDataChannel(label: string, init?: RTCDataChannelInit): FakeDataChannel {
-    const channel = new FakeDataChannel(label, init);
+    const channel = new FakeDataChannel(label, init, (frame) => this.hooks.onSend?.(this, channel, frame));
     this.channels.push(channel);
     return channel;
   }
@@ -248,6 +269,7 @@ export class FakeRTCPeerConnection {
         },
       };
       this.operations.push(op);
+      this.hooks.onOperation?.(this, op);
     });
   }
 }
@@ -263,12 +285,16 @@ export interface FakeRtc {
  * Creates a fake RTC implementation to pass as `createPeerSystem({ rtc })`.
  * `hasBufferedAmountLow` picks which backpressure path the binding takes (true: event; false: polling).
  */
-export function createFakeRtc(options: { hasBufferedAmountLow?: boolean } = {}): FakeRtc {
+export function createFakeRtc(
+  options: { hasBufferedAmountLow?: boolean; hooks?: FakeRtcHooks } = {},
+): FakeRtc {
   const connections: FakeRTCPeerConnection[] = [];
   class TrackedFake extends FakeRTCPeerConnection {
     constructor(configuration?: RTCConfiguration) {
       super(configuration);
+      this.hooks = options.hooks ?? {};
       connections.push(this);
+      this.hooks.onConnection?.(this);
     }
   }
   return {

@@ -16,6 +16,10 @@ interface Queued {
 
 /** The in-memory hub: rooms, presence and relay, with an explicit delivery queue. */
 export class FakeSignalingHub {
+  /** Called for every frame queued (e.g. to let a scheduler decide when it is delivered). */
+  onQueued: ((describe: string) => void) | undefined;
+  /** Called for every socket created (it stays CONNECTING until `acceptOpen`). */
+  onSocket: ((socket: FakeWebSocket) => void) | undefined;
   /** Every socket ever created, in order. */
   readonly sockets: FakeWebSocket[] = [];
   /** Frames waiting to be delivered to a socket (server → client) or to the hub (client → server). */
@@ -126,11 +130,9 @@ export class FakeSignalingHub {
 
   /** @internal queues a client → hub frame. */
   enqueueFromClient(socket: FakeWebSocket, text: string): void {
-    this.queue.push({
-      socket,
-      deliver: () => this.receive(socket, text),
-      describe: `${socket.label} → hub ${text}`,
-    });
+    const describe = `${socket.label} → hub ${text}`;
+    this.queue.push({ socket, deliver: () => this.receive(socket, text), describe });
+    this.onQueued?.(describe);
   }
 
   private sendTo(room: string, peerId: string, frame: ServerFrame): void {
@@ -140,11 +142,9 @@ export class FakeSignalingHub {
 
   private send(socket: FakeWebSocket, frame: ServerFrame): void {
     const text = JSON.stringify(frame);
-    this.queue.push({
-      socket,
-      deliver: () => socket.deliverText(text),
-      describe: `hub → ${socket.label} ${text}`,
-    });
+    const describe = `hub → ${socket.label} ${text}`;
+    this.queue.push({ socket, deliver: () => socket.deliverText(text), describe });
+    this.onQueued?.(describe);
   }
 }
 
@@ -164,6 +164,7 @@ export class FakeWebSocket implements WebSocketLike {
     private readonly hub: FakeSignalingHub,
   ) {
     hub.sockets.push(this);
+    hub.onSocket?.(this);
   }
 
   /** A name for queue descriptions: the joined peer id, or the socket's index. */

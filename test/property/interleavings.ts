@@ -1,0 +1,289 @@
+/**
+ * Random interleavings of everything that can happen to 2-3 peers at once, with fast-check's
+ * scheduler choosing the order: signaling frames, pc promise resolutions (and rejections), pc state
+ * changes, channel opens and frames, timers, and user calls (connect, close, send, stop). Each run
+ * checks the invariants below after every step and at the end; a broken one is a violation.
+ *
+ * Invariants:
+ * 1. no remote candidate is applied to a pc before it has a remote description;
+ * 2. no signal is sent on a socket that is not open, and no superseded session sends anything;
+ * 3. at most one actor per peer id in a system, and never more open pcs in a system than it has live peer
+ *    actors (each actor owns at most one pc);
+ * 4. every peer is in a state of the chart when the run ends;
+ * 5. nothing is thrown into the event loop (no unhandled rejection, no uncaught exception, no actor error).
+ */
+import fc from 'fast-check';
+import type { PeerSystem } from '../../src/index.js';
+import { createPeerSystem } from '../../src/index.js';
+import type { FakeRTCPeerConnection, FakeWebSocket } from '../../src/testing/index.js';
+import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
+
+const PEER_STATES = [
+  'disconnected',
+  'discovering',
+  'connecting',
+  'handshaking',
+  'connected',
+  'failed',
+  'closed',
+];
+
+/** A user call or a fault, applied at a moment the scheduler picks. */
+export type Stimulus =
+  | { kind: 'connect'; from: number; to: number }
+  | { kind: 'close'; from: number; to: number }
+  | { kind: 'send'; from: number; to: number }
+  | { kind: 'stop'; who: number }
+  | { kind: 'pcState'; pc: number; state: 'disconnected' | 'failed' | 'connected' }
+  | { kind: 'rejectNext'; pc: number }
+  | { kind: 'dropSocket'; who: number }
+  | { kind: 'tick'; ms: number };
+
+/** One generated scenario. */
+export interface Plan {
+  peers: number;
+  stimuli: Stimulus[];
+}
+
+/** Arbitrary scenarios: 2-3 peers, up to 12 stimuli. */
+export function planArbitrary(): fc.Arbitrary<Plan> {
+  return fc.integer({ min: 2, max: 3 }).chain((peers) => {
+    const peer = fc.integer({ min: 0, max: peers - 1 });
+    const pair = fc.tuple(peer, peer).filter(([a, b]) => a !== b);
+    // Weighted towards connect and send so that most runs get somewhere before faults hit.
+    const stimulus: fc.Arbitrary<Stimulus> = fc.oneof(
+      { weight: 4, arbitrary: pair.map(([from, to]) => ({ kind: 'connect' as const, from, to })) },
+      { weight: 1, arbitrary: pair.map(([from, to]) => ({ kind: 'close' as const, from, to })) },
+      { weight: 2, arbitrary: pair.map(([from, to]) => ({ kind: 'send' as const, from, to })) },
+      { weight: 1, arbitrary: peer.map((who) => ({ kind: 'stop' as const, who })) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('pcState' as const),
+          pc: fc.nat(5),
+          state: fc.constantFrom('disconnected' as const, 'failed' as const, 'connected' as const),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('rejectNext' as const), pc: fc.nat(5) }) },
+      { weight: 1, arbitrary: peer.map((who) => ({ kind: 'dropSocket' as const, who })) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(500, 2_000, 5_000).map((ms) => ({ kind: 'tick' as const, ms })),
+      },
+    );
+    return fc.record({ peers: fc.constant(peers), stimuli: fc.array(stimulus, { maxLength: 12 }) });
+  });
+}
+
+/** Clock control the run needs (fake timers from the caller: vitest's `vi` or @sinonjs). */
+export interface Clock {
+  advance(ms: number): void;
+}
+
+const ids = ['a', 'b', 'c'];
+
+function toBuffer(frame: unknown): ArrayBuffer {
+  if (typeof frame === 'string') return new TextEncoder().encode(frame).buffer as ArrayBuffer;
+  const bytes = frame as Uint8Array;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** What a run reached, to show the runs exercise something. */
+export interface RunStats {
+  steps: number;
+  candidatesApplied: number;
+  connectedPeers: number;
+}
+
+/** Runs one scenario under the scheduler; resolves with the invariant violations (empty: none). */
+export async function runInterleaving(
+  s: fc.Scheduler,
+  plan: Plan,
+  clock: Clock,
+  stats?: RunStats,
+): Promise<string[]> {
+  const violations: string[] = [];
+  const hub = createFakeSignaling();
+  const pcs: { pc: FakeRTCPeerConnection; owner: string }[] = [];
+  const rejectNext = new Set<FakeRTCPeerConnection>();
+  const latestSocket = new Map<string, FakeWebSocket>();
+  const unhandled = (reason: unknown) => violations.push(`thrown into the event loop: ${String(reason)}`);
+  process.on('unhandledRejection', unhandled);
+  process.on('uncaughtException', unhandled);
+
+  const later = (label: string, run: () => void) => {
+    s.schedule(Promise.resolve(label), label).then(
+      () => {
+        try {
+          run();
+        } catch (error) {
+          violations.push(`${label} threw: ${String(error)}`);
+        }
+      },
+      () => {},
+    );
+  };
+  hub.onQueued = (describe) =>
+    later(`frame ${describe.slice(0, 60)}`, () => hub.deliver((d) => d === describe));
+  hub.onSocket = (socket) =>
+    later('socket open', () => {
+      socket.acceptOpen();
+    });
+
+  const systems: PeerSystem[] = [];
+  for (let i = 0; i < plan.peers; i++) {
+    const localId = ids[i] as string;
+    const rtc = createFakeRtc({
+      hooks: {
+        onConnection: (pc) => pcs.push({ pc, owner: localId }),
+        onOperation: (pc, op) => {
+          if (op.name === 'addIceCandidate' && pc.remoteDescription === null) {
+            violations.push(`${localId}: candidate applied before a remote description`);
+          }
+          later(`${localId} ${op.name}`, () => {
+            if (rejectNext.delete(pc)) op.reject(new Error('scripted failure'));
+            else op.resolve();
+            // Gathering follows setLocalDescription: two host candidates, then end-of-candidates.
+            if (op.name === 'setLocalDescription' && pc.localDescription?.type !== 'rollback') {
+              for (const n of [1, 2])
+                later(`${localId} gather`, () => pc.closed || pc.gatherCandidate(pc.hostCandidate(n)));
+              later(`${localId} gather end`, () => pc.closed || pc.gatherCandidate(null));
+            }
+            // Both descriptions in place: the transport comes up and the channel opens, later.
+            if (pc.localDescription && pc.remoteDescription && pc.connectionState === 'new') {
+              later(`${localId} transport up`, () => {
+                if (pc.closed) return;
+                pc.setConnectionState('connected');
+                pc.channels[0]?.open();
+              });
+            }
+          });
+        },
+        onSend: (pc, _channel, frame) =>
+          later(`${localId} frame`, () => {
+            const remote = pcs.find(
+              ({ pc: other }) =>
+                other !== pc &&
+                !other.closed &&
+                other.remoteDescription?.sdp === pc.localDescription?.sdp &&
+                pc.remoteDescription?.sdp === other.localDescription?.sdp,
+            );
+            const channel = remote?.pc.channels[0];
+            if (channel?.readyState === 'open') channel.receive(toBuffer(frame));
+          }),
+      },
+    });
+    const WebSocketImpl = hub.WebSocket;
+    const system = createPeerSystem({
+      localId,
+      url: 'ws://fake',
+      room: 'property',
+      rtc: rtc.rtc,
+      WebSocket: class extends (WebSocketImpl as unknown as new (url: string) => FakeWebSocket) {
+        constructor(url: string) {
+          super(url);
+          latestSocket.set(localId, this);
+          const send = this.send.bind(this);
+          this.send = (data: string) => {
+            if (this.readyState !== 1) violations.push(`${localId}: sent on a socket that is not open`);
+            else if (latestSocket.get(localId) !== this)
+              violations.push(`${localId}: a superseded session sent a frame`);
+            else send(data);
+          };
+        }
+      } as unknown as typeof WebSocketImpl,
+      connectTimeoutMs: 4_000,
+    });
+    system.actor.subscribe({ error: (e) => violations.push(`${localId}: actor error ${String(e)}`) });
+    systems.push(system);
+  }
+
+  const checkCounts = () => {
+    for (const [i, system] of systems.entries()) {
+      const remotes = Object.values(system.actor.getSnapshot().children)
+        .filter((child) => child && child.id !== 'signaling' && child.getSnapshot().status === 'active')
+        .map((child) => (child?.getSnapshot() as { context: { remoteId: string } }).context.remoteId);
+      if (new Set(remotes).size !== remotes.length) violations.push(`${ids[i]}: two actors for one peer id`);
+      const open = pcs.filter(({ pc, owner }) => owner === ids[i] && !pc.closed).length;
+      if (open > remotes.length)
+        violations.push(`${ids[i]}: ${open} open pcs for ${remotes.length} peer actors`);
+    }
+  };
+
+  for (const stimulus of plan.stimuli) {
+    later(`stimulus ${stimulus.kind}`, () => {
+      switch (stimulus.kind) {
+        case 'connect':
+          if (systems[stimulus.from]?.actor.getSnapshot().status === 'active') {
+            systems[stimulus.from]?.connect(ids[stimulus.to] as string);
+          }
+          break;
+        case 'close':
+          systems[stimulus.from]?.peer(ids[stimulus.to] as string)?.close();
+          break;
+        case 'send': {
+          const handle = systems[stimulus.from]?.peer(ids[stimulus.to] as string);
+          try {
+            handle?.send('m');
+          } catch (error) {
+            if (!(error instanceof Error && 'code' in error))
+              violations.push(`send threw an untyped error: ${String(error)}`);
+          }
+          break;
+        }
+        case 'stop':
+          void systems[stimulus.who]?.stop();
+          break;
+        case 'pcState': {
+          const target = pcs[stimulus.pc];
+          if (target && !target.pc.closed) target.pc.setConnectionState(stimulus.state);
+          break;
+        }
+        case 'rejectNext': {
+          const target = pcs[stimulus.pc];
+          if (target) rejectNext.add(target.pc);
+          break;
+        }
+        case 'dropSocket':
+          latestSocket.get(ids[stimulus.who] as string)?.closeFromServer();
+          break;
+        case 'tick':
+          clock.advance(stimulus.ms);
+          break;
+      }
+      checkCounts();
+    });
+  }
+
+  // Let everything the scheduler holds run, in its order, until nothing is left (bounded).
+  for (let step = 0; step < 2_000; step++) {
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    if (s.count() === 0) break;
+    await s.waitOne();
+    if (stats) stats.steps++;
+    checkCounts();
+    if (stats) {
+      const connected = systems.flatMap((system) =>
+        ids.map((id) => system.peer(id)?.state).filter((state) => state === 'connected'),
+      ).length;
+      stats.connectedPeers = Math.max(stats.connectedPeers, connected);
+    }
+  }
+  if (stats) stats.candidatesApplied += pcs.reduce((n, { pc }) => n + pc.appliedCandidates.length, 0);
+  if (s.count() > 0) violations.push('the run did not settle within 2,000 steps');
+
+  for (const [i, system] of systems.entries()) {
+    for (const child of Object.values(system.actor.getSnapshot().children)) {
+      if (!child || child.id === 'signaling') continue;
+      const value = (child.getSnapshot() as { value: unknown }).value;
+      const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
+      if (!PEER_STATES.includes(top as string))
+        violations.push(`${ids[i]}: peer in no state of the chart (${String(top)})`);
+    }
+  }
+  await Promise.all(systems.map((system) => system.stop()));
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  process.off('unhandledRejection', unhandled);
+  process.off('uncaughtException', unhandled);
+  return violations;
+}
