@@ -294,6 +294,8 @@ export const peerMachine = setup({
     enqueueMessage: () => {},
     /** Sends queued messages while the channel accepts them; the one flush path (DC-3). Supplied from src/. */
     flushOutbox: () => {},
+    /** Resend from the remote's resume point: what it delivered is released, the rest goes again. Supplied from src/. */
+    resumeOutbox: () => {},
     /** Refuses every message still queued with a typed error (no silent drop). Supplied from src/. */
     releaseOutbox: () => {},
     recordError: assign({
@@ -763,7 +765,7 @@ export const peerMachine = setup({
       description:
         'Messages flow. The outbox is flushed on entry and after every SEND; a heartbeat watches the remote.',
       initial: 'stable',
-      entry: ['clearError', 'resetIceRestarts', 'resetReconnects', 'flushOutbox'],
+      entry: ['clearError', 'resetIceRestarts', 'resetReconnects', 'resumeOutbox', 'flushOutbox'],
       exit: 'clearRemoteResumePoint',
       invoke: {
         src: 'heartbeat',

@@ -73,7 +73,9 @@ export interface PeerSystemOptions {
   operationTimeoutMs?: number;
   /** Remote candidates buffered per peer before the remote description is set. Default 256. */
   maxBufferedCandidates?: number;
-  /** Outbox bounds per peer. Default 10000 messages, 16 MiB. */
+  /** Largest message accepted from a remote (after reassembly of chunks). Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Outbox bounds per peer, counting messages not yet acknowledged by the remote. Default 10000 messages, 16 MiB. */
   outbox?: { maxMessages?: number; maxBytes?: number };
   /** Sending pauses at this `bufferedAmount`. Default 4 MiB. */
   highWaterMark?: number;
@@ -102,10 +104,18 @@ export interface PeerHandle {
   /** The peer's actor, for inspection. */
   readonly actor: PeerActor;
   /**
-   * Queues a message; it is sent, in order and once, when the peer is `connected`.
-   * @throws PeerClosedError if the peer is closed. @throws OutboxFullError if the outbox is full.
+   * Queues a message; it is sent when the peer is `connected` and kept until the remote
+   * acknowledges it, so it reaches the remote application once and in order across ICE restarts and
+   * full reconnects. Messages larger than the channel's maxMessageSize are chunked.
+   * @throws PeerClosedError if the peer is closed. @throws OutboxFullError if the outbox is full
+   * (see `writable()`); nothing is dropped silently.
    */
   send(data: string | Uint8Array): void;
+  /**
+   * Resolves when the outbox has room for another message (at once if it has): the backpressure
+   * signal for senders. Rejects with PeerClosedError if the peer is or becomes closed.
+   */
+  writable(): Promise<void>;
   /** Closes this peer (sends `bye`, closes the pc). Idempotent. */
   close(): void;
   /** Starts an ICE restart now if the peer is `connected` (webrtc-pc restartIce, done as an explicit offer). */
@@ -175,6 +185,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
     heartbeatMisses: options.heartbeatMisses ?? 3,
     reconnectBackoff: { initialMs: 250, maxMs: 8_000, ...options.peerReconnectBackoff },
+    maxMessageBytes: options.maxMessageBytes ?? 16 * 1024 * 1024,
     binding: {
       iceServers: options.iceServers ?? [],
       operationTimeoutMs: options.operationTimeoutMs ?? 10_000,
@@ -271,6 +282,14 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       },
       restartIce() {
         if (ref.getSnapshot().status === 'active') ref.send({ type: 'RESTART_ICE' });
+      },
+      writable() {
+        const resources = registry.get(key);
+        if (!resources || ref.getSnapshot().status !== 'active')
+          return Promise.reject(new PeerClosedError(id));
+        return resources.outbox.whenWritable().then(() => {
+          if (ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
+        });
       },
       close() {
         // A finished actor has nothing left to close (RC-8): no event, no warning.

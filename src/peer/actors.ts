@@ -12,7 +12,7 @@ import type {
 } from '../../machines/peer.js';
 import { isOfGeneration, peerMachine } from '../../machines/peer.js';
 import { PeerstateError, UndeliveredError } from '../errors.js';
-import { decodeFrame, encodeHello, encodePing } from '../protocol/frames.js';
+import { decodeFrame, encodeAck, encodeHello, encodePing, Reassembler } from '../protocol/frames.js';
 import type { Description } from '../protocol/signals.js';
 import type { BindingOptions, RtcImplementation } from '../rtc/binding.js';
 import { PeerConnectionBinding } from '../rtc/binding.js';
@@ -35,6 +35,8 @@ export interface PeerDependencies {
   heartbeatMisses: number;
   /** Full reconnect backoff: first wait and cap, in ms (exponential, full jitter). */
   reconnectBackoff: { initialMs: number; maxMs: number };
+  /** Largest message accepted from the remote after reassembly, in bytes. */
+  maxMessageBytes: number;
 }
 
 function toError(error: unknown): Error {
@@ -64,28 +66,75 @@ function bindingOf(
   return binding;
 }
 
-/** Handles one data-channel frame: control frames become chart events, data goes to the application. */
-function receiveFrame(
+/** Send an ack after this many delivered messages, or `ACK_DELAY_MS` after the first unacknowledged one. */
+const ACK_EVERY = 32;
+const ACK_DELAY_MS = 20;
+
+/**
+ * The receiving end of one data channel: control frames become chart events (hello) or outbox
+ * releases (ack); message frames are reassembled, delivered once and in order, and acknowledged
+ * cumulatively (every ACK_EVERY messages, or after ACK_DELAY_MS).
+ */
+function createReceiver(
   registry: PeerResourceRegistry,
   resources: PeerResources,
-  raw: ArrayBuffer | string,
+  binding: () => PeerConnectionBinding,
   sendBack: (event: PeerEvent) => void,
-): void {
-  const frame = decodeFrame(raw);
-  resources.lastReceivedAt = performance.now();
-  if (frame.kind === 'ping') return;
-  if (frame.kind === 'hello') {
-    sendBack({ type: 'CHANNEL.HELLO', lastDelivered: frame.lastDelivered });
-  } else if (frame.kind === 'data') {
-    if (resources.inbox.accept(frame.seq))
-      registry.messages.next({ from: resources.remoteId, data: frame.data });
-  } else {
+  maxMessageBytes: number,
+) {
+  const reassembler = new Reassembler(maxMessageBytes);
+  let unacked = 0;
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  const report = (reason: string) =>
     registry.errors.next(
-      new PeerstateError('invalid-frame', `invalid frame from ${resources.remoteId}: ${frame.reason}`, {
+      new PeerstateError('invalid-frame', `from ${resources.remoteId}: ${reason}`, {
         peerId: resources.remoteId,
       }),
     );
-  }
+  const sendAck = () => {
+    clearTimeout(ackTimer);
+    ackTimer = undefined;
+    unacked = 0;
+    // An ack that cannot be sent now is repeated by the next one, or replaced by the next hello.
+    try {
+      if (binding().isChannelOpen) binding().send(encodeAck(resources.inbox.lastDelivered));
+    } catch {}
+  };
+  return {
+    receive(raw: ArrayBuffer | string): void {
+      const frame = decodeFrame(raw);
+      resources.lastReceivedAt = performance.now();
+      switch (frame.kind) {
+        case 'ping':
+          return;
+        case 'hello':
+          sendBack({ type: 'CHANNEL.HELLO', lastDelivered: frame.lastDelivered });
+          return;
+        case 'ack':
+          resources.outbox.acknowledge(frame.delivered);
+          return;
+        case 'invalid':
+          report(frame.reason);
+          return;
+      }
+      const message = reassembler.push(frame);
+      if (message === null) return;
+      if (message instanceof Error) {
+        report(message.message);
+        return;
+      }
+      const verdict = resources.inbox.accept(message.seq);
+      if (verdict === 'deliver') registry.messages.next({ from: resources.remoteId, data: message.data });
+      else if (verdict === 'gap')
+        report(`message ${message.seq} arrived after ${resources.inbox.lastDelivered}`);
+      unacked++;
+      if (unacked >= ACK_EVERY) sendAck();
+      else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
+    },
+    dispose(): void {
+      clearTimeout(ackTimer);
+    },
+  };
 }
 
 /** The peer chart provided with the implementations of one system. */
@@ -109,19 +158,26 @@ export function providePeerMachine(deps: PeerDependencies) {
       peerConnection: fromCallback<PeerEvent, { key: number; connection: number }>(({ input, sendBack }) => {
         const resources = registry.get(input.key);
         if (!resources) return undefined;
-        const binding = new PeerConnectionBinding(input.connection, deps.rtc, deps.binding, {
-          event: sendBack,
-          data: (raw) => receiveFrame(registry, resources, raw, sendBack),
-          error: (error) =>
-            registry.errors.next(
-              new PeerstateError('candidate-failed', error.message, {
-                peerId: resources.remoteId,
-                cause: error,
-              }),
-            ),
-        });
+        const receiver = createReceiver(registry, resources, () => binding, sendBack, deps.maxMessageBytes);
+        const binding: PeerConnectionBinding = new PeerConnectionBinding(
+          input.connection,
+          deps.rtc,
+          deps.binding,
+          {
+            event: sendBack,
+            data: (raw) => receiver.receive(raw),
+            error: (error) =>
+              registry.errors.next(
+                new PeerstateError('candidate-failed', error.message, {
+                  peerId: resources.remoteId,
+                  cause: error,
+                }),
+              ),
+          },
+        );
         resources.binding = binding;
         return () => {
+          receiver.dispose();
           binding.close();
           if (resources.binding === binding) resources.binding = null;
         };
@@ -209,6 +265,9 @@ export function providePeerMachine(deps: PeerDependencies) {
           enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: toError(result.error).message });
         }
       }),
+      resumeOutbox: ({ context }) => {
+        resourcesOf(context)?.outbox.resume(context.remoteResumePoint ?? 0);
+      },
       releaseOutbox: ({ context }) => {
         const resources = resourcesOf(context);
         const rest = resources?.outbox.takeAll() ?? [];

@@ -1,15 +1,17 @@
 /**
- * Delivery state of one peer: the bounded outbox (messages accepted by `send`, not yet handed to the
- * data channel) and the inbox (sequence numbers delivered to the application, so a duplicate is
- * dropped). Plain data structures; the peer chart decides when they are used.
+ * Delivery state of one peer, kept across ICE restarts and new RTCPeerConnections:
+ * - the outbox: every message accepted by `send`, in order, until the remote acknowledged it
+ *   (bounded in messages and bytes); after a reconnect it resends from the remote's resume point;
+ * - the inbox: the last sequence number delivered to the application, so a repeat is dropped.
+ * Plain data structures; the peer chart decides when they are used.
  */
-import { encodeData, frameBytes } from '../protocol/frames.js';
+import { encodeMessage, payloadOf } from '../protocol/frames.js';
 
 /** Limits of the outbox. */
 export interface OutboxLimits {
-  /** Messages queued at most. */
+  /** Messages held at most (queued or sent and not yet acknowledged). */
   maxMessages: number;
-  /** Bytes of queued frames at most. */
+  /** Payload bytes held at most. */
   maxBytes: number;
 }
 
@@ -17,6 +19,8 @@ export interface OutboxLimits {
 export interface FrameSink {
   /** True while a frame may be sent now (channel open, below the high-water mark). */
   readonly canSend: boolean;
+  /** Largest frame the channel takes, in bytes (its maxMessageSize). */
+  readonly maxFrameBytes: number;
   /** Sends one frame; may throw (DC-5). */
   send(frame: Uint8Array): void;
 }
@@ -24,95 +28,143 @@ export interface FrameSink {
 /** How a flush ended. */
 export type FlushResult = { status: 'drained' } | { status: 'paused' } | { status: 'failed'; error: unknown };
 
-interface Queued {
+interface Held {
   seq: number;
   data: string | Uint8Array;
   bytes: number;
+  /** The message's frames for the current channel, and how many of them were sent. */
+  frames: Uint8Array[] | null;
+  framesSent: number;
 }
 
-/** The outbound queue: FIFO, bounded, numbered from 1. */
+/** The outbound queue: FIFO, numbered from 1, held until acknowledged. */
 export class Outbox {
-  private items: Queued[] = [];
-  private head = 0;
-  private queuedBytes = 0;
+  /** Held messages in sequence order: [0, next) sent (awaiting ack), [next, end) not yet sent. */
+  private held: Held[] = [];
+  private next = 0;
+  private heldBytes = 0;
   private nextSeq = 1;
+  private readonly waiters: (() => void)[] = [];
 
   constructor(readonly limits: OutboxLimits) {}
 
-  /** Messages waiting. */
+  /** Messages held (unsent or unacknowledged). */
   get size(): number {
-    return this.items.length - this.head;
+    return this.held.length;
   }
 
-  /** Bytes of frames waiting. */
+  /** Messages not yet handed to the channel. */
+  get unsent(): number {
+    return this.held.length - this.next;
+  }
+
+  /** Payload bytes held. */
   get bytes(): number {
-    return this.queuedBytes;
+    return this.heldBytes;
   }
 
-  /** Whether a message of `bytes` frame bytes fits now. */
+  /** Whether `data` fits now. */
   fits(data: string | Uint8Array): boolean {
-    return this.size < this.limits.maxMessages && this.queuedBytes + frameBytes(data) <= this.limits.maxBytes;
+    return (
+      this.size < this.limits.maxMessages &&
+      this.heldBytes + payloadOf(data).byteLength <= this.limits.maxBytes
+    );
+  }
+
+  /** Resolves when there is room for at least one more message (now, if there is). */
+  whenWritable(): Promise<void> {
+    if (this.size < this.limits.maxMessages && this.heldBytes < this.limits.maxBytes)
+      return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Appends a message; the caller checked `fits`. Returns its sequence number. */
   push(data: string | Uint8Array): number {
-    const bytes = frameBytes(data);
     const seq = this.nextSeq++;
-    this.items.push({ seq, data, bytes });
-    this.queuedBytes += bytes;
+    const bytes = payloadOf(data).byteLength;
+    this.held.push({ seq, data, bytes, frames: null, framesSent: 0 });
+    this.heldBytes += bytes;
     return seq;
   }
 
   /**
-   * Sends queued messages in order while `sink.canSend`. Each message leaves the queue only after
-   * `sink.send` returned, so a throw keeps it and everything after it queued, in order (DC-4, DC-5).
+   * Sends unsent messages in order while `sink.canSend`, chunked to `sink.maxFrameBytes`. A frame
+   * counts as sent only after `sink.send` returned, so a throw keeps it and everything after it,
+   * in order (DC-4, DC-5).
    */
   flush(sink: FrameSink): FlushResult {
-    while (this.head < this.items.length) {
-      if (!sink.canSend) {
-        this.compact();
-        return { status: 'paused' };
+    while (this.next < this.held.length) {
+      const item = this.held[this.next] as Held;
+      item.frames ??= encodeMessage(item.seq, item.data, sink.maxFrameBytes);
+      while (item.framesSent < item.frames.length) {
+        if (!sink.canSend) return { status: 'paused' };
+        try {
+          sink.send(item.frames[item.framesSent] as Uint8Array);
+        } catch (error) {
+          return { status: 'failed', error };
+        }
+        item.framesSent++;
       }
-      const item = this.items[this.head] as Queued;
-      try {
-        sink.send(encodeData(item.seq, item.data));
-      } catch (error) {
-        return { status: 'failed', error };
-      }
-      this.head++;
-      this.queuedBytes -= item.bytes;
+      item.frames = null;
+      this.next++;
     }
-    this.items = [];
-    this.head = 0;
     return { status: 'drained' };
   }
 
-  /** Drops sent entries from the front so a long-paused queue holds only unsent ones. */
-  private compact(): void {
-    if (this.head < 1024) return;
-    this.items = this.items.slice(this.head);
-    this.head = 0;
+  /** The remote delivered every message up to `seq`: they are released. */
+  acknowledge(seq: number): void {
+    this.release(seq, this.next);
   }
 
-  /** Empties the queue and returns what was in it, in order. */
+  private release(seq: number, bound: number): void {
+    let released = 0;
+    while (released < bound && (this.held[released] as Held).seq <= seq) {
+      this.heldBytes -= (this.held[released] as Held).bytes;
+      released++;
+    }
+    if (released === 0) return;
+    this.held = this.held.slice(released);
+    this.next = Math.max(0, this.next - released);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /**
+   * A new channel: the remote says it delivered up to `lastDelivered`. Those are released; every
+   * other message is sent again from its first frame, in order (resume after any reconnect).
+   */
+  resume(lastDelivered: number): void {
+    this.release(lastDelivered, this.held.length);
+    this.next = 0;
+    for (const item of this.held) {
+      item.frames = null;
+      item.framesSent = 0;
+    }
+  }
+
+  /** Empties the outbox and returns what it held (undelivered, as far as we know), in order. */
   takeAll(): (string | Uint8Array)[] {
-    const rest = this.items.slice(this.head).map((item) => item.data);
-    this.items = [];
-    this.head = 0;
-    this.queuedBytes = 0;
+    const rest = this.held.map((item) => item.data);
+    this.held = [];
+    this.next = 0;
+    this.heldBytes = 0;
+    for (const wake of this.waiters.splice(0)) wake();
     return rest;
   }
 }
 
-/** The receiving side: accepts each sequence number once, in order. */
+/** The receiving side: delivers each sequence number once, in order. */
 export class Inbox {
   /** The last sequence number delivered to the application (0: none yet). */
   lastDelivered = 0;
 
-  /** True if `seq` is new and should be delivered; a repeat or an older number returns false. */
-  accept(seq: number): boolean {
-    if (seq <= this.lastDelivered) return false;
+  /**
+   * Classifies an arriving sequence number: `deliver` (the next one), `duplicate` (already
+   * delivered: dropped) or `gap` (a message is missing: dropped; the sender resends on the next resume).
+   */
+  accept(seq: number): 'deliver' | 'duplicate' | 'gap' {
+    if (seq <= this.lastDelivered) return 'duplicate';
+    if (seq !== this.lastDelivered + 1) return 'gap';
     this.lastDelivered = seq;
-    return true;
+    return 'deliver';
   }
 }

@@ -1,56 +1,82 @@
 /**
- * Data-channel framing. Every frame is binary: one kind byte, a float64 sequence number (exact up to
- * 2^53), then the payload.
- * - `hello` (kind 0): sent by each side when its channel opens; `seq` is the last sequence it
- *   delivered to its application (where delivery resumes).
- * - `text` (kind 1) / `binary` (kind 2): one application message, numbered from 1 per direction.
- * - `ping` (kind 3): the heartbeat; any frame received proves the remote alive, so it needs no answer.
+ * Data-channel framing. Every frame is binary: one kind byte, a float64 number (exact up to 2^53),
+ * then the payload.
+ * - `hello` (kind 0): sent by each side when its channel opens; the number is the last sequence it
+ *   delivered to its application: where the other side resumes sending.
+ * - `text` (kind 1) / `binary` (kind 2): one application message (or its last chunk), numbered
+ *   from 1 per direction.
+ * - `ping` (kind 3): the heartbeat; any frame received proves the remote alive.
+ * - `ack` (kind 4): cumulative acknowledgement: every message up to the number was delivered.
+ * - `text part` (kind 5) / `binary part` (kind 6): a chunk of a message larger than the channel's
+ *   maxMessageSize (webrtc-pc §6.1); the message's last chunk is a kind 1/2 frame with the same number.
  */
 
 export type Frame =
   | { kind: 'hello'; lastDelivered: number }
-  | { kind: 'data'; seq: number; data: string | Uint8Array }
+  | { kind: 'part'; seq: number; text: boolean; bytes: Uint8Array }
+  | { kind: 'last'; seq: number; text: boolean; bytes: Uint8Array }
+  | { kind: 'ack'; delivered: number }
   | { kind: 'ping' }
   | { kind: 'invalid'; reason: string };
 
-const HEADER_BYTES = 9;
+/** Bytes of the frame header (kind + number). */
+export const HEADER_BYTES = 9;
 const KIND_HELLO = 0;
 const KIND_TEXT = 1;
 const KIND_BINARY = 2;
 const KIND_PING = 3;
+const KIND_ACK = 4;
+const KIND_TEXT_PART = 5;
+const KIND_BINARY_PART = 6;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-function header(kind: number, seq: number, payloadBytes: number): { frame: Uint8Array; view: DataView } {
-  const frame = new Uint8Array(HEADER_BYTES + payloadBytes);
+function frameOf(kind: number, n: number, payload?: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + (payload?.byteLength ?? 0));
   const view = new DataView(frame.buffer);
   view.setUint8(0, kind);
-  view.setFloat64(1, seq);
-  return { frame, view };
+  view.setFloat64(1, n);
+  if (payload) frame.set(payload, HEADER_BYTES);
+  return frame;
 }
 
 /** Encodes our resume point: the last sequence number delivered to the application. */
 export function encodeHello(lastDelivered: number): Uint8Array {
-  return header(KIND_HELLO, lastDelivered, 0).frame;
+  return frameOf(KIND_HELLO, lastDelivered);
 }
 
 /** Encodes a heartbeat frame. */
 export function encodePing(): Uint8Array {
-  return header(KIND_PING, 0, 0).frame;
+  return frameOf(KIND_PING, 0);
 }
 
-/** Encodes one application message with its sequence number. */
-export function encodeData(seq: number, data: string | Uint8Array): Uint8Array {
-  const payload = typeof data === 'string' ? encoder.encode(data) : data;
-  const { frame } = header(typeof data === 'string' ? KIND_TEXT : KIND_BINARY, seq, payload.byteLength);
-  frame.set(payload, HEADER_BYTES);
-  return frame;
+/** Encodes a cumulative acknowledgement. */
+export function encodeAck(delivered: number): Uint8Array {
+  return frameOf(KIND_ACK, delivered);
 }
 
-/** Size of a message's frame in bytes (what it adds to `bufferedAmount`). */
-export function frameBytes(data: string | Uint8Array): number {
-  return HEADER_BYTES + (typeof data === 'string' ? encoder.encode(data).byteLength : data.byteLength);
+/** The payload bytes of a message (UTF-8 for strings). */
+export function payloadOf(data: string | Uint8Array): Uint8Array {
+  return typeof data === 'string' ? encoder.encode(data) : data;
+}
+
+/**
+ * Encodes one message as frames of at most `maxFrameBytes` bytes each (header included): one frame
+ * when it fits, else `part` frames and a last frame, all with the message's sequence number.
+ */
+export function encodeMessage(seq: number, data: string | Uint8Array, maxFrameBytes: number): Uint8Array[] {
+  const text = typeof data === 'string';
+  const payload = payloadOf(data);
+  const room = Math.max(1, maxFrameBytes - HEADER_BYTES);
+  if (payload.byteLength <= room) return [frameOf(text ? KIND_TEXT : KIND_BINARY, seq, payload)];
+  const frames: Uint8Array[] = [];
+  for (let offset = 0; offset < payload.byteLength; offset += room) {
+    const last = offset + room >= payload.byteLength;
+    const kind = last ? (text ? KIND_TEXT : KIND_BINARY) : text ? KIND_TEXT_PART : KIND_BINARY_PART;
+    frames.push(frameOf(kind, seq, payload.subarray(offset, offset + room)));
+  }
+  return frames;
 }
 
 /** Decodes a received frame. Never throws: anything malformed is `{ kind: 'invalid' }`. */
@@ -63,23 +89,79 @@ export function decodeFrame(raw: ArrayBuffer | ArrayBufferView | string): Frame 
   if (bytes.byteLength < HEADER_BYTES) return { kind: 'invalid', reason: 'short frame' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const kind = view.getUint8(0);
-  const seq = view.getFloat64(1);
-  if (!Number.isSafeInteger(seq) || seq < 0) return { kind: 'invalid', reason: 'bad sequence number' };
+  const n = view.getFloat64(1);
+  if (!Number.isSafeInteger(n) || n < 0) return { kind: 'invalid', reason: 'bad sequence number' };
   const payload = bytes.subarray(HEADER_BYTES);
   switch (kind) {
     case KIND_HELLO:
-      return { kind: 'hello', lastDelivered: seq };
-    case KIND_TEXT:
-      try {
-        return { kind: 'data', seq, data: decoder.decode(payload) };
-      } catch {
-        return { kind: 'invalid', reason: 'text frame is not UTF-8' };
-      }
-    case KIND_BINARY:
-      return { kind: 'data', seq, data: payload.slice() };
+      return { kind: 'hello', lastDelivered: n };
     case KIND_PING:
       return { kind: 'ping' };
+    case KIND_ACK:
+      return { kind: 'ack', delivered: n };
+    case KIND_TEXT:
+    case KIND_BINARY:
+      return { kind: 'last', seq: n, text: kind === KIND_TEXT, bytes: payload };
+    case KIND_TEXT_PART:
+    case KIND_BINARY_PART:
+      return { kind: 'part', seq: n, text: kind === KIND_TEXT_PART, bytes: payload };
     default:
       return { kind: 'invalid', reason: `unknown frame kind ${kind}` };
   }
+}
+
+/**
+ * Reassembles messages from `part` and `last` frames of one channel. A `last` frame with no parts
+ * before it is a whole message. Returns the message once complete, or an error reason.
+ */
+export class Reassembler {
+  private seq = -1;
+  private parts: Uint8Array[] = [];
+  private bytes = 0;
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  /** Feeds a `part` or `last` frame; resolves to a whole message, `null` (more to come) or an error. */
+  push(
+    frame: Extract<Frame, { kind: 'part' | 'last' }>,
+  ): { seq: number; data: string | Uint8Array } | null | Error {
+    if (this.parts.length > 0 && frame.seq !== this.seq) {
+      this.reset();
+      return new Error(`chunk of message ${frame.seq} inside message ${this.seq}`);
+    }
+    this.seq = frame.seq;
+    this.bytes += frame.bytes.byteLength;
+    if (this.bytes > this.maxMessageBytes) {
+      this.reset();
+      return new Error(`message ${frame.seq} is larger than ${this.maxMessageBytes} bytes`);
+    }
+    if (frame.kind === 'part') {
+      this.parts.push(frame.bytes.slice());
+      return null;
+    }
+    const whole = this.parts.length === 0 ? frame.bytes : concat([...this.parts, frame.bytes], this.bytes);
+    this.reset();
+    if (!frame.text) return { seq: frame.seq, data: whole.slice() };
+    try {
+      return { seq: frame.seq, data: decoder.decode(whole) };
+    } catch {
+      return new Error(`message ${frame.seq} is not UTF-8`);
+    }
+  }
+
+  private reset(): void {
+    this.seq = -1;
+    this.parts = [];
+    this.bytes = 0;
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }

@@ -191,6 +191,12 @@ export class PeerConnectionBinding {
     });
   }
 
+  /** Largest frame to send, in bytes: the SCTP transport's maxMessageSize (webrtc-pc §6.1), capped at 256 KiB. */
+  get maxFrameBytes(): number {
+    const max = this.pc.sctp?.maxMessageSize;
+    return Math.min(max !== undefined && Number.isFinite(max) && max > 0 ? max : 65_536, 262_144);
+  }
+
   /** True while the channel is open and below the high-water mark. */
   get canSend(): boolean {
     return this.channel.readyState === 'open' && this.channel.bufferedAmount < this.options.highWaterMark;

@@ -11,6 +11,7 @@ import type { Harness } from './harness.js';
 import { createHarness, flush, settle } from './harness.js';
 
 let h: Harness;
+const text = new TextDecoder();
 afterEach(async () => {
   await h.stopAll();
 });
@@ -277,8 +278,8 @@ describe('handshake and delivery', () => {
     await exchange(pcA, pcB);
     const data = (pcA.channels[0]?.sent ?? [])
       .map((f) => decodeFrame(toBuffer(f)))
-      .filter((f) => f.kind === 'data');
-    expect(data.map((f) => (f.kind === 'data' ? f.data : ''))).toEqual(['one', 'two', 'three']);
+      .filter((f) => f.kind === 'last');
+    expect(data.map((f) => (f.kind === 'last' ? text.decode(f.bytes) : ''))).toEqual(['one', 'two', 'three']);
   });
 
   it('DC-3 both open paths fire (open event twice, state already open): no message is sent twice', async () => {
@@ -303,7 +304,7 @@ describe('handshake and delivery', () => {
     await exchange(pcA, pcB);
     const data = (pcA.channels[0]?.sent ?? [])
       .map((f) => decodeFrame(toBuffer(f)))
-      .filter((f) => f.kind === 'data');
+      .filter((f) => f.kind === 'last');
     expect(data).toHaveLength(1);
   });
 
@@ -321,7 +322,8 @@ describe('handshake and delivery', () => {
       channel.sent
         .slice(before)
         .map((f) => decodeFrame(toBuffer(f)))
-        .map((f) => (f.kind === 'data' ? f.data : ''));
+        .filter((f) => f.kind === 'last')
+        .map((f) => (f.kind === 'last' ? text.decode(f.bytes) : ''));
     toBob.send('m1');
     channel.failNextSend();
     expect(() => toBob.send('m2')).not.toThrow();
