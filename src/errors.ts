@@ -56,13 +56,26 @@ export class OutboxFullError extends PeerstateError {
   }
 }
 
-/** Messages accepted by `send` that were still queued when the peer closed; they were not delivered. */
+/**
+ * Messages accepted by `send` that the peer still held when it closed: `unsent` were never handed to
+ * a channel (not delivered); `unacknowledged` were sent but not yet acknowledged by the remote (they
+ * may or may not have been delivered).
+ */
 export class UndeliveredError extends PeerstateError {
-  readonly messages: readonly (string | Uint8Array)[];
+  readonly unsent: readonly (string | Uint8Array)[];
+  readonly unacknowledged: readonly (string | Uint8Array)[];
 
-  constructor(peerId: string, messages: readonly (string | Uint8Array)[]) {
-    super('undelivered', `${messages.length} queued message(s) to ${peerId} were not delivered`, { peerId });
-    this.messages = messages;
+  constructor(
+    peerId: string,
+    held: { unsent: readonly (string | Uint8Array)[]; unacknowledged: readonly (string | Uint8Array)[] },
+  ) {
+    super(
+      'undelivered',
+      `closed with messages to ${peerId} held: ${held.unsent.length} never sent, ${held.unacknowledged.length} sent but not acknowledged`,
+      { peerId },
+    );
+    this.unsent = held.unsent;
+    this.unacknowledged = held.unacknowledged;
   }
 }
 

@@ -116,6 +116,11 @@ export interface PeerHandle {
    * signal for senders. Rejects with PeerClosedError if the peer is or becomes closed.
    */
   writable(): Promise<void>;
+  /**
+   * Resolves when every message sent so far was acknowledged by the remote: `await peer.flushed()`
+   * before `close()` is a graceful close. Rejects with PeerClosedError if the peer closes first.
+   */
+  flushed(): Promise<void>;
   /** Closes this peer (sends `bye`, closes the pc). Idempotent. */
   close(): void;
   /** Starts an ICE restart now if the peer is `connected` (webrtc-pc restartIce, done as an explicit offer). */
@@ -288,6 +293,14 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
         if (!resources || ref.getSnapshot().status !== 'active')
           return Promise.reject(new PeerClosedError(id));
         return resources.outbox.whenWritable().then(() => {
+          if (ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
+        });
+      },
+      flushed() {
+        const resources = registry.get(key);
+        if (!resources || ref.getSnapshot().status !== 'active')
+          return Promise.reject(new PeerClosedError(id));
+        return resources.outbox.whenEmpty().then(() => {
           if (ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
         });
       },

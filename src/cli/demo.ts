@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import type { PeerHandle, PeerState } from '../index.js';
 import { createNodePeerSystem } from '../node/index.js';
 import { startSignalingServer } from '../server/index.js';
+import { createInspectionRecorder } from './recorder.js';
 
 /** Demo parameters. */
 export interface DemoOptions {
@@ -17,6 +18,8 @@ export interface DemoOptions {
   timeoutMs: number;
   /** Show a progress bar on stderr. */
   progress: boolean;
+  /** Write XState inspection events of every system to this file as JSON lines. */
+  record?: string;
 }
 
 /** What the demo measured. Times in ms. */
@@ -63,6 +66,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
     throw new RangeError('--messages must be an integer ≥ 0');
   }
   const server = await startSignalingServer();
+  const recorder = options.record ? createInspectionRecorder(options.record) : undefined;
   const ids = Array.from({ length: options.peers }, (_, i) => `peer-${i + 1}`);
   const systems = ids.map((localId) =>
     createNodePeerSystem({
@@ -70,6 +74,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
       url: server.url,
       room: 'demo',
       outbox: { maxMessages: Math.max(10_000, options.messages) },
+      ...(recorder ? { inspect: recorder.inspectorFor(localId) } : {}),
     }),
   );
   const errors: string[] = [];
@@ -156,8 +161,15 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
   clearTimeout(timer);
   const durationMs = performance.now() - started;
   bar?.stop();
+  // A graceful end: wait (bounded) until every sender holds no unacknowledged message.
+  const flushed = Promise.allSettled(directions.map((d) => d.handle.flushed()));
+  await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   await Promise.all(systems.map((system) => system.stop()));
   await server.close();
+  if (recorder) {
+    await recorder.close();
+    log(`recorded ${recorder.lines} inspection events to ${options.record}`);
+  }
 
   for (const d of directions) {
     const path = d.transitions.map((t) => `${t.state} ${Math.round(t.atMs)}`).join(' → ');

@@ -25,21 +25,30 @@ program
   .option('--messages <m>', 'messages per link and direction', integer, 100)
   .option('--timeout <ms>', 'give up after this many ms', integer, 60_000)
   .option('--json', 'end with one JSON summary line')
-  .action(async (opts: { peers: number; messages: number; timeout: number; json?: boolean }) => {
-    const summary = await runDemo(
-      { peers: opts.peers, messages: opts.messages, timeoutMs: opts.timeout, progress: true },
-      (line) => console.log(line),
-    );
-    const ok = demoSucceeded(summary);
-    console.log(
-      `${ok ? 'ok' : 'FAILED'}: ${summary.connectedLinks}/${summary.links} links connected ` +
-        `(median ${summary.connectMsMedian} ms, p95 ${summary.connectMsP95} ms); ` +
-        `${summary.received}/${summary.sent} messages delivered, ${summary.lost} lost, ` +
-        `${summary.duplicated} duplicated, ${summary.outOfOrder} out of order; ${summary.durationMs} ms`,
-    );
-    if (opts.json) console.log(JSON.stringify(summary));
-    process.exitCode = ok ? 0 : 1;
-  });
+  .option('--record <file>', 'write every XState inspection event to FILE as JSON lines')
+  .action(
+    async (opts: { peers: number; messages: number; timeout: number; json?: boolean; record?: string }) => {
+      const summary = await runDemo(
+        {
+          peers: opts.peers,
+          messages: opts.messages,
+          timeoutMs: opts.timeout,
+          progress: true,
+          ...(opts.record ? { record: opts.record } : {}),
+        },
+        (line) => console.log(line),
+      );
+      const ok = demoSucceeded(summary);
+      console.log(
+        `${ok ? 'ok' : 'FAILED'}: ${summary.connectedLinks}/${summary.links} links connected ` +
+          `(median ${summary.connectMsMedian} ms, p95 ${summary.connectMsP95} ms); ` +
+          `${summary.received}/${summary.sent} messages delivered, ${summary.lost} lost, ` +
+          `${summary.duplicated} duplicated, ${summary.outOfOrder} out of order; ${summary.durationMs} ms`,
+      );
+      if (opts.json) console.log(JSON.stringify(summary));
+      process.exitCode = ok ? 0 : 1;
+    },
+  );
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -137,6 +137,14 @@ function createReceiver(
   };
 }
 
+/** Empties a closing peer's outbox; what it held is reported as an UndeliveredError, never dropped silently. */
+function releaseHeld(registry: PeerResourceRegistry, resources: PeerResources | undefined): void {
+  const held = resources?.outbox.takeAll();
+  if (resources && held && held.unsent.length + held.unacknowledged.length > 0) {
+    registry.errors.next(new UndeliveredError(resources.remoteId, held));
+  }
+}
+
 /** The peer chart provided with the implementations of one system. */
 export function providePeerMachine(deps: PeerDependencies) {
   const { registry } = deps;
@@ -148,10 +156,7 @@ export function providePeerMachine(deps: PeerDependencies) {
       peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(({ input }) => {
         registry.open(input.key, input.remoteId);
         return () => {
-          const resources = registry.get(input.key);
-          const rest = resources?.outbox.takeAll() ?? [];
-          if (resources && rest.length > 0)
-            registry.errors.next(new UndeliveredError(resources.remoteId, rest));
+          releaseHeld(registry, registry.get(input.key));
           registry.delete(input.key);
         };
       }),
@@ -268,12 +273,7 @@ export function providePeerMachine(deps: PeerDependencies) {
       resumeOutbox: ({ context }) => {
         resourcesOf(context)?.outbox.resume(context.remoteResumePoint ?? 0);
       },
-      releaseOutbox: ({ context }) => {
-        const resources = resourcesOf(context);
-        const rest = resources?.outbox.takeAll() ?? [];
-        if (resources && rest.length > 0)
-          registry.errors.next(new UndeliveredError(resources.remoteId, rest));
-      },
+      releaseOutbox: ({ context }) => releaseHeld(registry, resourcesOf(context)),
     },
     guards: {
       isPeerConnectionConnected: ({ context }) => bindingFor(context)?.isConnected ?? false,

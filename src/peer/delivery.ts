@@ -45,6 +45,7 @@ export class Outbox {
   private heldBytes = 0;
   private nextSeq = 1;
   private readonly waiters: (() => void)[] = [];
+  private readonly emptyWaiters: (() => void)[] = [];
 
   constructor(readonly limits: OutboxLimits) {}
 
@@ -76,6 +77,12 @@ export class Outbox {
     if (this.size < this.limits.maxMessages && this.heldBytes < this.limits.maxBytes)
       return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves when the outbox holds nothing: every message was acknowledged (or taken by `takeAll`). */
+  whenEmpty(): Promise<void> {
+    if (this.held.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
   /** Appends a message; the caller checked `fits`. Returns its sequence number. */
@@ -126,6 +133,7 @@ export class Outbox {
     this.held = this.held.slice(released);
     this.next = Math.max(0, this.next - released);
     for (const wake of this.waiters.splice(0)) wake();
+    if (this.held.length === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
   }
 
   /**
@@ -141,13 +149,16 @@ export class Outbox {
     }
   }
 
-  /** Empties the outbox and returns what it held (undelivered, as far as we know), in order. */
-  takeAll(): (string | Uint8Array)[] {
-    const rest = this.held.map((item) => item.data);
+  /** Empties the outbox and returns what it held, in order: sent but unacknowledged, and never sent. */
+  takeAll(): { unacknowledged: (string | Uint8Array)[]; unsent: (string | Uint8Array)[] } {
+    const rest = {
+      unacknowledged: this.held.slice(0, this.next).map((item) => item.data),
+      unsent: this.held.slice(this.next).map((item) => item.data),
+    };
     this.held = [];
     this.next = 0;
     this.heldBytes = 0;
-    for (const wake of this.waiters.splice(0)) wake();
+    for (const wake of [...this.waiters.splice(0), ...this.emptyWaiters.splice(0)]) wake();
     return rest;
   }
 }

@@ -180,6 +180,23 @@ describe('backpressure and bounds', () => {
     expect(() => toBob.send('d')).not.toThrow();
   });
 
+  it('flushed() resolves only once the remote acknowledged everything sent', async () => {
+    h = createHarness();
+    const { toBob, exchange } = await pair();
+    toBob.send('last words');
+    let flushed = false;
+    void toBob.flushed().then(() => {
+      flushed = true;
+    });
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    expect(flushed).toBe(false);
+    // bob acknowledges 20 ms after receiving it; the ack travels back over the channel.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await flush();
+    expect(flushed).toBe(true);
+  });
+
   it('a message larger than the channel takes is chunked and reassembled whole', async () => {
     h = createHarness();
     const { toBob, received, exchange } = await pair();
