@@ -108,7 +108,7 @@ function createReceiver(
         case 'ping':
           return;
         case 'hello':
-          sendBack({ type: 'CHANNEL.HELLO', lastDelivered: frame.lastDelivered });
+          sendBack({ type: 'CHANNEL.HELLO', lastDelivered: resources.inbox.hello(frame, resources.epoch) });
           return;
         case 'ack':
           resources.outbox.acknowledge(frame.delivered);
@@ -252,7 +252,10 @@ export function providePeerMachine(deps: PeerDependencies) {
       sendChannelHello: enqueueActions(({ context, enqueue }) => {
         const resources = resourcesOf(context);
         try {
-          if (resources) bindingFor(context)?.send(encodeHello(resources.inbox.lastDelivered));
+          if (resources) {
+            const { inbox, epoch } = resources;
+            bindingFor(context)?.send(encodeHello(inbox.lastDelivered, epoch, inbox.remoteEpoch ?? 0));
+          }
         } catch (error) {
           enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: toError(error).message });
         }

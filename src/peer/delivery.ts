@@ -163,10 +163,24 @@ export class Outbox {
   }
 }
 
-/** The receiving side: delivers each sequence number once, in order. */
+/** The receiving side: delivers each sequence number once, in order, per remote delivery epoch. */
 export class Inbox {
   /** The last sequence number delivered to the application (0: none yet). */
   lastDelivered = 0;
+  /** The remote's delivery epoch the numbers belong to, or null before its first hello. */
+  remoteEpoch: number | null = null;
+
+  /**
+   * The remote's hello: a new epoch means a new remote actor numbering from 1 again. Returns where
+   * our sending resumes: its resume point if it refers to `ourEpoch`, else 0 (it delivered nothing of ours).
+   */
+  hello(frame: { lastDelivered: number; epoch: number; forEpoch: number }, ourEpoch: number): number {
+    if (frame.epoch !== this.remoteEpoch) {
+      this.remoteEpoch = frame.epoch;
+      this.lastDelivered = 0;
+    }
+    return frame.forEpoch === ourEpoch ? frame.lastDelivered : 0;
+  }
 
   /**
    * Classifies an arriving sequence number: `deliver` (the next one), `duplicate` (already

@@ -28,6 +28,8 @@ export interface PeerResources {
   binding: PeerConnectionBinding | null;
   /** When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence. */
   lastReceivedAt: number;
+  /** This actor's delivery epoch: random, so the remote can tell a new actor (numbering from 1) from this one. */
+  readonly epoch: number;
 }
 
 /** Registry of every live peer actor's resources, with the system-wide streams they feed. */
@@ -49,6 +51,7 @@ export class PeerResourceRegistry {
       inbox: new Inbox(),
       binding: null,
       lastReceivedAt: 0,
+      epoch: Math.floor(Math.random() * 2 ** 52) + 1,
     };
     this.byKey.set(key, resources);
     return resources;

@@ -2,7 +2,9 @@
  * Data-channel framing. Every frame is binary: one kind byte, a float64 number (exact up to 2^53),
  * then the payload.
  * - `hello` (kind 0): sent by each side when its channel opens; the number is the last sequence it
- *   delivered to its application: where the other side resumes sending.
+ *   delivered to its application: where the other side resumes sending. Its payload is two float64s:
+ *   the sender's delivery epoch (one per peer actor: sequence numbers restart with a new actor) and the
+ *   epoch of the other side that the number refers to.
  * - `text` (kind 1) / `binary` (kind 2): one application message (or its last chunk), numbered
  *   from 1 per direction.
  * - `ping` (kind 3): the heartbeat; any frame received proves the remote alive.
@@ -12,7 +14,7 @@
  */
 
 export type Frame =
-  | { kind: 'hello'; lastDelivered: number }
+  | { kind: 'hello'; lastDelivered: number; epoch: number; forEpoch: number }
   | { kind: 'part'; seq: number; text: boolean; bytes: Uint8Array }
   | { kind: 'last'; seq: number; text: boolean; bytes: Uint8Array }
   | { kind: 'ack'; delivered: number }
@@ -41,9 +43,13 @@ function frameOf(kind: number, n: number, payload?: Uint8Array): Uint8Array {
   return frame;
 }
 
-/** Encodes our resume point: the last sequence number delivered to the application. */
-export function encodeHello(lastDelivered: number): Uint8Array {
-  return frameOf(KIND_HELLO, lastDelivered);
+/** Encodes our resume point: the last sequence delivered to the application, of the remote's epoch `forEpoch`. */
+export function encodeHello(lastDelivered: number, epoch: number, forEpoch: number): Uint8Array {
+  const payload = new Uint8Array(16);
+  const view = new DataView(payload.buffer);
+  view.setFloat64(0, epoch);
+  view.setFloat64(8, forEpoch);
+  return frameOf(KIND_HELLO, lastDelivered, payload);
 }
 
 /** Encodes a heartbeat frame. */
@@ -93,8 +99,11 @@ export function decodeFrame(raw: ArrayBuffer | ArrayBufferView | string): Frame 
   if (!Number.isSafeInteger(n) || n < 0) return { kind: 'invalid', reason: 'bad sequence number' };
   const payload = bytes.subarray(HEADER_BYTES);
   switch (kind) {
-    case KIND_HELLO:
-      return { kind: 'hello', lastDelivered: n };
+    case KIND_HELLO: {
+      if (payload.byteLength !== 16) return { kind: 'invalid', reason: 'hello without epochs' };
+      const epochs = new DataView(payload.buffer, payload.byteOffset, 16);
+      return { kind: 'hello', lastDelivered: n, epoch: epochs.getFloat64(0), forEpoch: epochs.getFloat64(8) };
+    }
     case KIND_PING:
       return { kind: 'ping' };
     case KIND_ACK:

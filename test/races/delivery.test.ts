@@ -213,4 +213,22 @@ describe('backpressure and bounds', () => {
       Math.max(...(h.pcOf('alice').channels[0]?.sent ?? []).map((f) => (f as Uint8Array).byteLength)),
     ).toBeLessThanOrEqual(65_536);
   });
+
+  it('a remote that closed and came back as a new actor starts a new delivery epoch: nothing it sends is taken for a duplicate', async () => {
+    h = createHarness();
+    const { alice, toBob, received, exchange } = await pair();
+    for (const m of ['old1', 'old2', 'old3']) toBob.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    expect(received).toEqual(['old1', 'old2', 'old3']);
+    // alice closes bob (bob's actor stays, with 3 delivered) and connects again: a new actor, numbering from 1.
+    toBob.close();
+    await h.deliverAll();
+    const again = alice.connect('bob');
+    expect(again).not.toBe(toBob);
+    for (const m of ['new1', 'new2']) again.send(m);
+    await flush();
+    await bringUp(exchange);
+    expect(again.state).toBe('connected');
+    expect(received).toEqual(['old1', 'old2', 'old3', 'new1', 'new2']);
+  });
 });
