@@ -512,10 +512,13 @@ export const peerMachine = setup({
           },
         ],
       },
+      // Leave only once buffered candidates were drained: a raised REMOTE_DESCRIPTION.SET is taken
+      // after eventless transitions, so without `applying` here the drain could be skipped.
       always: [
         {
           guard: and([
             stateIn('#peer.connecting.negotiation.stable'),
+            stateIn('#peer.connecting.remoteCandidates.applying'),
             stateIn('#peer.connecting.transport.connected'),
             stateIn('#peer.connecting.dataChannel.open'),
           ]),
@@ -524,6 +527,7 @@ export const peerMachine = setup({
         {
           guard: and([
             stateIn('#peer.connecting.negotiation.stable'),
+            stateIn('#peer.connecting.remoteCandidates.applying'),
             stateIn('#peer.connecting.transport.connected'),
           ]),
           target: 'handshaking',

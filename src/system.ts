@@ -18,7 +18,7 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createActor } from 'xstate';
 import type { PeerActor, PeerSnapshot } from '../machines/peer.js';
 import { signalingMachine } from '../machines/signaling.js';
-import { peerSystemId, systemMachine } from '../machines/system.js';
+import { peerSystemId, SIGNALING_CHILD_ID, systemMachine } from '../machines/system.js';
 import { OutboxFullError, PeerClosedError, PeerstateError } from './errors.js';
 import { providePeerMachine } from './peer/actors.js';
 import type { PeerMessage } from './peer/resources.js';
@@ -350,7 +350,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
   const rootSub = actor.subscribe((snapshot) => {
     for (const child of Object.values(snapshot.children)) {
       const ref = child as AnyActorRef | undefined;
-      if (ref && ref.id !== 'signaling' && !watched.has(ref)) watch(ref as PeerActor, true);
+      if (ref && ref.id !== SIGNALING_CHILD_ID && !watched.has(ref)) watch(ref as PeerActor, true);
     }
   });
 
@@ -414,7 +414,22 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     },
     stop() {
       stopping ??= (async () => {
+        // Peers close (each sends its bye), then the session closes; bounded, then everything stops.
         actor.send({ type: 'STOP' });
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1_000);
+          const sub = actor.subscribe({
+            complete: () => {
+              clearTimeout(timer);
+              resolve();
+            },
+          });
+          if (actor.getSnapshot().status !== 'active') {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve();
+          }
+        });
         actor.stop();
         rootSub.unsubscribe();
         for (const sub of subscriptions) sub.unsubscribe();

@@ -2,6 +2,7 @@
  * End to end on real @roamhq/wrtc peers through the real embedded signaling server on 127.0.0.1.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SIGNALING_CHILD_ID } from '../../machines/system.js';
 import type { PeerState, PeerSystem } from '../../src/index.js';
 import { createNodePeerSystem } from '../../src/node/index.js';
 import type { SignalingServer } from '../../src/server/index.js';
@@ -79,7 +80,7 @@ describe('two wrtc peers through the embedded server (real stack)', () => {
     first.send('ping');
     await reach(first, 'connected');
     await new Promise<void>((resolve) => first.messages$.subscribe(() => resolve()));
-    const peers = Object.keys(alice.actor.getSnapshot().children).filter((id) => id !== 'signaling');
+    const peers = Object.keys(alice.actor.getSnapshot().children).filter((id) => id !== SIGNALING_CHILD_ID);
     expect(peers).toHaveLength(1);
     expect(counts.created).toBe(1);
   });

@@ -13,6 +13,7 @@
  * 5. nothing is thrown into the event loop (no unhandled rejection, no uncaught exception, no actor error).
  */
 import fc from 'fast-check';
+import { SIGNALING_CHILD_ID } from '../../machines/system.js';
 import type { PeerSystem } from '../../src/index.js';
 import { createPeerSystem } from '../../src/index.js';
 import type { FakeRTCPeerConnection, FakeWebSocket } from '../../src/testing/index.js';
@@ -201,7 +202,9 @@ export async function runInterleaving(
   const checkCounts = () => {
     for (const [i, system] of systems.entries()) {
       const remotes = Object.values(system.actor.getSnapshot().children)
-        .filter((child) => child && child.id !== 'signaling' && child.getSnapshot().status === 'active')
+        .filter(
+          (child) => child && child.id !== SIGNALING_CHILD_ID && child.getSnapshot().status === 'active',
+        )
         .map((child) => (child?.getSnapshot() as { context: { remoteId: string } }).context.remoteId);
       if (new Set(remotes).size !== remotes.length) violations.push(`${ids[i]}: two actors for one peer id`);
       const open = pcs.filter(({ pc, owner }) => owner === ids[i] && !pc.closed).length;
@@ -274,7 +277,7 @@ export async function runInterleaving(
 
   for (const [i, system] of systems.entries()) {
     for (const child of Object.values(system.actor.getSnapshot().children)) {
-      if (!child || child.id === 'signaling') continue;
+      if (!child || child.id === SIGNALING_CHILD_ID) continue;
       const value = (child.getSnapshot() as { value: unknown }).value;
       const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
       if (!PEER_STATES.includes(top as string))

@@ -4,6 +4,7 @@
  * order each test picks.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { SIGNALING_CHILD_ID } from '../../machines/system.js';
 import type { PeerstateError } from '../../src/index.js';
 import { decodeFrame } from '../../src/protocol/frames.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
@@ -223,9 +224,9 @@ describe('routing between peers', () => {
     await flush();
     expect(second).toBe(first);
     expect(h.pcs).toHaveLength(1);
-    expect(Object.keys(alice.actor.getSnapshot().children).filter((id) => id !== 'signaling')).toHaveLength(
-      1,
-    );
+    expect(
+      Object.keys(alice.actor.getSnapshot().children).filter((id) => id !== SIGNALING_CHILD_ID),
+    ).toHaveLength(1);
   });
 });
 
