@@ -44,6 +44,8 @@ export interface PeerInput {
   maxIceRestarts: number;
   /** Full reconnects (a new RTCPeerConnection after backoff) tried in a row before `failed`. */
   maxReconnects: number;
+  /** Identifies this actor on the wire (unique per system run and actor), so a remote can tell a new actor of ours. */
+  instance: string;
 }
 
 /** The peer actor's context. Serializable: the RTCPeerConnection itself lives in src/. */
@@ -74,6 +76,8 @@ export interface PeerContext extends PeerInput {
   connection: number;
   /** The remote's connection number last seen in a description, or null before any. */
   remoteConnection: number | null;
+  /** The remote actor instance that sent that description, or null before any. */
+  remoteInstance: string | null;
   /** Whether our current pc has taken a remote description (is paired with `remoteConnection`). */
   paired: boolean;
 }
@@ -87,10 +91,22 @@ export type PeerEvent =
   // from the system: presence and routed signals
   | { type: 'REMOTE.PRESENT'; generation: number }
   | { type: 'REMOTE.ABSENT' }
-  | { type: 'SIGNAL.DESCRIPTION'; generation: number; connection: number; description: Description }
-  | { type: 'SIGNAL.CANDIDATE'; generation: number; connection: number; candidate: Candidate | null }
-  | { type: 'SIGNAL.HELLO'; generation: number; connection: number }
-  | { type: 'SIGNAL.BYE'; generation: number; connection: number }
+  | {
+      type: 'SIGNAL.DESCRIPTION';
+      generation: number;
+      instance: string;
+      connection: number;
+      description: Description;
+    }
+  | {
+      type: 'SIGNAL.CANDIDATE';
+      generation: number;
+      instance: string;
+      connection: number;
+      candidate: Candidate | null;
+    }
+  | { type: 'SIGNAL.HELLO'; generation: number; instance: string; connection: number }
+  | { type: 'SIGNAL.BYE'; generation: number; instance: string; connection: number }
   | { type: 'RETRY' }
   // raised inside the chart
   | { type: 'REMOTE_DESCRIPTION.SET'; ufrag: string | null }
@@ -120,15 +136,19 @@ export interface RemoteDescriptionOutput {
 }
 
 /**
- * How a signal's connection number relates to our current pc: `current` (the remote pc we talk to,
- * or any newer one while our pc is fresh), `replaced` (the remote made a new pc while ours is paired
- * with its previous one: a full reconnect we must follow) or `stale` (an older remote pc).
+ * How a signal's remote actor instance and connection number relate to our current pc: `current`
+ * (the remote pc we talk to, or any newer one while our pc is fresh), `replaced` (the remote made a
+ * new pc, or is a new actor, while ours is paired with its previous one: a full reconnect we must
+ * follow) or `stale` (an older pc of the same remote actor).
  */
 export function connectionOf(
-  context: Pick<PeerContext, 'remoteConnection' | 'paired'>,
-  connection: number,
+  context: Pick<PeerContext, 'remoteConnection' | 'remoteInstance' | 'paired'>,
+  signal: { connection: number; instance: string },
 ): 'current' | 'replaced' | 'stale' {
+  const { connection } = signal;
   if (context.remoteConnection === null) return 'current';
+  // Another remote actor (it restarted, numbering its connections from 1 again).
+  if (signal.instance !== context.remoteInstance) return context.paired ? 'replaced' : 'current';
   if (context.paired) {
     if (connection === context.remoteConnection) return 'current';
     return connection > context.remoteConnection ? 'replaced' : 'stale';
@@ -168,7 +188,7 @@ function signalFor(context: PeerContext, signal: Signal): OutboundSignal {
     type: 'SIGNALING.SEND',
     generation: context.generation,
     to: context.remoteId,
-    signal: { ...signal, connection: context.connection },
+    signal: { ...signal, instance: context.instance, connection: context.connection },
   };
 }
 
@@ -246,8 +266,11 @@ export const peerMachine = setup({
     pairRemoteConnection: assign({
       remoteConnection: ({ context, event }) =>
         'connection' in event ? event.connection : context.remoteConnection,
+      remoteInstance: ({ context, event }) => ('instance' in event ? event.instance : context.remoteInstance),
       paired: true,
     }),
+    /** No pc, nothing paired: any remote pc may be the next one. */
+    unpair: assign({ paired: false }),
     countReconnect: assign({ reconnects: ({ context }) => context.reconnects + 1 }),
     resetReconnects: assign({ reconnects: 0 }),
     startPeerConnection: spawnChild('peerConnection', {
@@ -350,18 +373,18 @@ export const peerMachine = setup({
     isOffer: ({ context, event }) =>
       event.type === 'SIGNAL.DESCRIPTION' &&
       event.description.type === 'offer' &&
-      connectionOf(context, event.connection) === 'current',
+      connectionOf(context, event) === 'current',
     isAnswer: ({ context, event }) =>
       event.type === 'SIGNAL.DESCRIPTION' &&
       event.description.type === 'answer' &&
-      connectionOf(context, event.connection) === 'current',
+      connectionOf(context, event) === 'current',
     /** The remote made a new RTCPeerConnection (a full reconnect): ours must be replaced too. */
     isFromReplacedRemote: ({ context, event }) =>
-      'connection' in event && connectionOf(context, event.connection) === 'replaced',
+      'connection' in event && connectionOf(context, event) === 'replaced',
     isOfferFromReplacedRemote: ({ context, event }) =>
       event.type === 'SIGNAL.DESCRIPTION' &&
       event.description.type === 'offer' &&
-      connectionOf(context, event.connection) === 'replaced',
+      connectionOf(context, event) === 'replaced',
     isRemotePresent: ({ context }) => context.remotePresent,
     canReconnect: ({ context }) => context.reconnects < context.maxReconnects,
     isCandidateBufferFull: ({ context }) =>
@@ -369,8 +392,7 @@ export const peerMachine = setup({
     /** ICE-6: the candidate belongs to the current remote ICE generation. */
     isCurrentGeneration: ({ context, event }) =>
       event.type !== 'SIGNAL.CANDIDATE' ||
-      (connectionOf(context, event.connection) === 'current' &&
-        isOfGeneration(event.candidate, context.remoteUfrag)),
+      (connectionOf(context, event) === 'current' && isOfGeneration(event.candidate, context.remoteUfrag)),
     /** The presence comes from another signaling session than this attempt's (CB-6). */
     isNewSession: ({ context, event }) =>
       event.type === 'REMOTE.PRESENT' && event.generation !== context.generation,
@@ -412,6 +434,7 @@ export const peerMachine = setup({
     sessionGeneration: 0,
     connection: 0,
     remoteConnection: null,
+    remoteInstance: null,
     paired: false,
   }),
   invoke: {
@@ -430,7 +453,7 @@ export const peerMachine = setup({
   states: {
     disconnected: {
       description: 'Not trying to connect. CONNECT, or a remote that asks, starts an attempt.',
-      entry: ['stopPeerConnection', 'clearRemoteResumePoint'],
+      entry: ['stopPeerConnection', 'unpair', 'clearRemoteResumePoint'],
       on: {
         CONNECT: { target: 'discovering' },
         // A candidate may overtake its offer (gathering starts inside setLocalDescription): keep it (ICE-1, CB-5).
@@ -452,7 +475,7 @@ export const peerMachine = setup({
     discovering: {
       description: 'No pc: waiting for the remote to be present, or backing off before a full reconnect.',
       initial: 'waiting',
-      entry: 'stopPeerConnection',
+      entry: ['stopPeerConnection', 'unpair'],
       on: {
         'SIGNAL.CANDIDATE': [
           { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
@@ -847,7 +870,7 @@ export const peerMachine = setup({
     },
     failed: {
       description: 'The attempt failed; `error` says why. CONNECT starts over.',
-      entry: ['stopPeerConnection', 'clearRemoteResumePoint', 'reportFailure'],
+      entry: ['stopPeerConnection', 'unpair', 'clearRemoteResumePoint', 'reportFailure'],
       on: {
         'SIGNAL.CANDIDATE': [
           { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },

@@ -30,6 +30,8 @@ export interface SystemInput {
   maxIceRestarts: number;
   /** Per peer: full reconnects tried in a row before `failed`. */
   maxReconnects: number;
+  /** Random per system run: with a peer's key it names the peer actor on the wire (`instance`). */
+  epoch: string;
 }
 
 export interface SystemContext extends SystemInput {
@@ -86,15 +88,22 @@ function peerIdOf(event: SystemEvent): string {
 
 function signalToPeerEvent(signal: Signal, generation: number): PeerEvent {
   const connection = signal.connection ?? 0;
+  const instance = signal.instance ?? '';
   switch (signal.type) {
     case 'description':
-      return { type: 'SIGNAL.DESCRIPTION', generation, connection, description: signal.description };
+      return {
+        type: 'SIGNAL.DESCRIPTION',
+        generation,
+        instance,
+        connection,
+        description: signal.description,
+      };
     case 'candidate':
-      return { type: 'SIGNAL.CANDIDATE', generation, connection, candidate: signal.candidate };
+      return { type: 'SIGNAL.CANDIDATE', generation, instance, connection, candidate: signal.candidate };
     case 'hello':
-      return { type: 'SIGNAL.HELLO', generation, connection };
+      return { type: 'SIGNAL.HELLO', generation, instance, connection };
     case 'bye':
-      return { type: 'SIGNAL.BYE', generation, connection };
+      return { type: 'SIGNAL.BYE', generation, instance, connection };
   }
 }
 
@@ -121,6 +130,7 @@ function ensurePeer(context: SystemContext, peerId: string, enqueue: PeerEnqueue
       maxBufferedCandidates: context.maxBufferedCandidates,
       maxIceRestarts: context.maxIceRestarts,
       maxReconnects: context.maxReconnects,
+      instance: `${context.epoch}.${key}`,
     },
   });
   enqueue.assign({ nextKey: key + 1 });

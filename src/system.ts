@@ -224,6 +224,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       maxBufferedCandidates: options.maxBufferedCandidates ?? 256,
       maxIceRestarts: options.maxIceRestarts ?? 8,
       maxReconnects: options.maxReconnects ?? 5,
+      epoch: Math.floor(Math.random() * 2 ** 48).toString(36),
     },
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });

@@ -60,7 +60,9 @@ export const candidateSchema = z.object({
  *
  * `connection` numbers the sender's RTCPeerConnections towards this peer (1, 2, ...): a signal of a
  * newer connection says the remote replaced its pc (a full reconnect), one of an older connection is
- * stale. Absent means 0.
+ * stale. Absent means 0. `instance` names the sending peer actor: a remote that restarts gets a new
+ * one and numbers its connections from 1 again. `instance` names the sending peer actor (a remote that restarts gets a new
+ * one and numbers its connections from 1 again).
  */
 const connection = z
   .number()
@@ -68,11 +70,12 @@ const connection = z
   .min(0)
   .max(2 ** 31)
   .optional();
+const instance = z.string().max(64).optional();
 export const signalSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('description'), description: descriptionSchema, connection }),
-  z.object({ type: z.literal('candidate'), candidate: candidateSchema.nullable(), connection }),
-  z.object({ type: z.literal('hello'), connection }),
-  z.object({ type: z.literal('bye'), connection }),
+  z.object({ type: z.literal('description'), description: descriptionSchema, instance, connection }),
+  z.object({ type: z.literal('candidate'), candidate: candidateSchema.nullable(), instance, connection }),
+  z.object({ type: z.literal('hello'), instance, connection }),
+  z.object({ type: z.literal('bye'), instance, connection }),
 ]);
 
 const v = z.literal(PROTOCOL_VERSION);

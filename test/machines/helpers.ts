@@ -207,6 +207,7 @@ export function providePeer(rec: PeerRecorder) {
 
 export function peerInput(overrides: Partial<PeerInput> = {}): PeerInput {
   return {
+    instance: 'local-1',
     key: 0,
     localId: 'a',
     remoteId: 'b',

@@ -28,25 +28,40 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-// Signals from the remote. `connection` numbers the remote's pc (its first is 1).
-const desc = (description: Description, generation = 1, connection = 1): PeerEvent => ({
+// Signals from the remote. `connection` numbers the remote's pc (its first is 1); `instance` names
+// the remote actor (a remote that restarts is a new instance).
+const desc = (description: Description, generation = 1, connection = 1, instance = 'r1'): PeerEvent => ({
   type: 'SIGNAL.DESCRIPTION',
   generation,
+  instance,
   connection,
   description,
 });
-const cand = (name: string | null, generation = 1, connection = 1, ufrag?: string): PeerEvent => ({
+const cand = (
+  name: string | null,
+  generation = 1,
+  connection = 1,
+  ufrag?: string,
+  instance = 'r1',
+): PeerEvent => ({
   type: 'SIGNAL.CANDIDATE',
   generation,
+  instance,
   connection,
   candidate: name === null ? null : candidate(name, ufrag),
 });
-const hello = (generation = 1, connection = 1): PeerEvent => ({
+const hello = (generation = 1, connection = 1, instance = 'r1'): PeerEvent => ({
   type: 'SIGNAL.HELLO',
   generation,
+  instance,
   connection,
 });
-const bye = (generation = 1, connection = 1): PeerEvent => ({ type: 'SIGNAL.BYE', generation, connection });
+const bye = (generation = 1, connection = 1, instance = 'r1'): PeerEvent => ({
+  type: 'SIGNAL.BYE',
+  generation,
+  instance,
+  connection,
+});
 
 /** Settles the newest pending remote description (acceptOffer or setRemoteDescription). */
 function resolveRemote(h: PeerHarness, ufrag: string | null = null): void {
@@ -141,7 +156,7 @@ describe('peer chart: the way to connected', () => {
         type: 'SIGNALING.SEND',
         generation: 4,
         to: 'b',
-        signal: { type: 'description', description: offer, connection: 1 },
+        signal: { type: 'description', description: offer, instance: 'local-1', connection: 1 },
       },
     ]);
 
@@ -181,7 +196,12 @@ describe('peer chart: the way to connected', () => {
     expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'awaitingOffer' } })).toBe(true);
     expect(h.rec.offers).toEqual([]);
     expect(h.signals).toEqual([
-      { type: 'SIGNALING.SEND', generation: 2, to: 'a', signal: { type: 'hello', connection: 1 } },
+      {
+        type: 'SIGNALING.SEND',
+        generation: 2,
+        to: 'a',
+        signal: { type: 'hello', instance: 'local-1', connection: 1 },
+      },
     ]);
 
     // An answer is not what the polite side waits for.
@@ -204,7 +224,7 @@ describe('peer chart: the way to connected', () => {
       type: 'SIGNALING.SEND',
       generation: 2,
       to: 'a',
-      signal: { type: 'description', description: answer, connection: 1 },
+      signal: { type: 'description', description: answer, instance: 'local-1', connection: 1 },
     });
 
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
@@ -652,7 +672,7 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
   // pc), so connectionOf says 'stale' (1 > 1 is false) and the returning remote's offer is ignored. The
   // attempt stalls until the connect timeout, and only a remote connection number above the old one
   // gets through. REMOTE.ABSENT (or a bye) should forget remoteConnection.
-  it.fails('after the remote left and came back as a new actor (connection 1 again), its offer is answered', async () => {
+  it('after the remote left and came back as a new actor (connection 1 again), its offer is answered', async () => {
     const h = start({ localId: 'b', remoteId: 'a' });
     toConnecting(h);
     await negotiateAsAnswerer(h);
@@ -666,7 +686,7 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 1 });
     h.peer.send({ type: 'CONNECT' });
     expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'awaitingOffer' } })).toBe(true);
-    h.peer.send(desc(offer, 1, 1));
+    h.peer.send(desc(offer, 1, 1, 'r2'));
     expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteOffer' } })).toBe(true);
   });
 });
@@ -916,7 +936,12 @@ describe('peer chart: failure, recovery and starting over', () => {
     expect(h.rec.offerInputs.at(-1)).toEqual({ key: 0, connection: 2, iceRestart: false });
     h.rec.offers.at(-1)?.resolve(offer);
     await settle();
-    expect(h.signals.at(-1)?.signal).toEqual({ type: 'description', description: offer, connection: 2 });
+    expect(h.signals.at(-1)?.signal).toEqual({
+      type: 'description',
+      description: offer,
+      instance: 'local-1',
+      connection: 2,
+    });
     expect(failures).toEqual([]);
   });
 

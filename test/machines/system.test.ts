@@ -86,6 +86,7 @@ function startSystem(
   const actor = createActor(machine, {
     input: {
       localId: 'me',
+      epoch: 'e',
       url: 'ws://a.example',
       room: 'r',
       maxBufferedCandidates: 50,
@@ -240,7 +241,7 @@ describe('system chart: spawning and routing', () => {
     expect(h.rec.resourceStarts).toEqual([1]);
     expect(h.rec.pcStarts).toEqual([1]);
     expect(h.routedTo('zoe')).toEqual(['SIGNAL.HELLO', 'SIGNAL.CANDIDATE']);
-    expect(h.routed[0]?.event).toEqual({ type: 'SIGNAL.HELLO', generation: 1, connection: 1 });
+    expect(h.routed[0]?.event).toEqual({ type: 'SIGNAL.HELLO', generation: 1, instance: '', connection: 1 });
     expect(h.emitted).toEqual([]);
   });
 
@@ -268,6 +269,7 @@ describe('system chart: spawning and routing', () => {
     expect(h.routed.at(-1)?.event).toEqual({
       type: 'SIGNAL.CANDIDATE',
       generation: 1,
+      instance: '',
       connection: 0,
       candidate: null,
     });
@@ -446,20 +448,32 @@ describe('system chart: stopping peers', () => {
     expect(h.errors).toEqual([]);
   });
 
-  // Chart bug (machines/system.ts, running → STOP): `closeAll` and the target `stopped` (final) are
-  // one transition. Reaching the final state stops every child and unregisters `signaling` from the
-  // actor system while the transition is resolved, before the deferred CLOSE events reach the peers.
-  // Each peer then resolves `system.get('signaling')` to undefined in sendBye, and XState's sendTo
-  // falls back to the peer itself: every bye is lost, contrary to closeAll's "every peer closes
-  // through its own one cleanup path; then signaling closes". (A CLOSE_PEER bye does arrive.)
+  // Regression: STOP used to go final in the same step as closeAll, which unregistered `signaling`
+  // before the peers' deferred CLOSE ran, so every bye was lost. STOP now waits in `stopping` until
+  // the session has closed.
   it('STOP: the bye of every peer in an attempt reaches signaling before signaling closes', () => {
     const h = startSystem();
     threePeers(h);
     h.send({ type: 'STOP' });
     expect(h.toSignaling).toEqual([
-      { type: 'SIGNALING.SEND', generation: 1, to: 'bob', signal: { type: 'hello', connection: 1 } },
-      { type: 'SIGNALING.SEND', generation: 1, to: 'bob', signal: { type: 'bye', connection: 1 } },
-      { type: 'SIGNALING.SEND', generation: 1, to: 'zoe', signal: { type: 'bye', connection: 1 } },
+      {
+        type: 'SIGNALING.SEND',
+        generation: 1,
+        to: 'bob',
+        signal: { type: 'hello', instance: 'e.1', connection: 1 },
+      },
+      {
+        type: 'SIGNALING.SEND',
+        generation: 1,
+        to: 'bob',
+        signal: { type: 'bye', instance: 'e.1', connection: 1 },
+      },
+      {
+        type: 'SIGNALING.SEND',
+        generation: 1,
+        to: 'zoe',
+        signal: { type: 'bye', instance: 'e.3', connection: 1 },
+      },
       { type: 'CLOSE' },
     ]);
   });
