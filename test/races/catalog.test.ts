@@ -7,69 +7,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PeerState, PeerstateError } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import type { Harness } from './harness.js';
-import { createHarness, flush, settle } from './harness.js';
+import { createHarness, exchange, fakeClock, flush, settle } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
   await h.stopAll();
   vi.useRealTimers();
 });
-
-function fakeClock() {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
-  });
-}
-
-function toBuffer(frame: unknown): ArrayBuffer {
-  const bytes = frame as Uint8Array;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-async function exchange(a: FakeRTCPeerConnection, b: FakeRTCPeerConnection, cursors = { a: 0, b: 0 }) {
-  const [ca, cb] = [a.channels[0], b.channels[0]];
-  if (!ca || !cb) throw new Error('no channel');
-  while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
-    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
-    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
-    await flush();
-  }
-  return cursors;
-}
-
-async function quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void> {
-  for (let progressed = true; progressed; ) {
-    progressed = false;
-    await h.deliverAll();
-    for (const pc of pcs) {
-      const op = pc.pending()[0];
-      if (op) {
-        op.resolve();
-        await flush();
-        progressed = true;
-      }
-    }
-  }
-}
-
-async function connectedPair() {
-  const alice = await h.system('alice');
-  const bob = await h.system('bob');
-  const toBob = alice.connect('bob');
-  await flush();
-  const pcA = h.pcOf('alice');
-  await quiesce(pcA);
-  const pcB = h.pcOf('bob');
-  await quiesce(pcA, pcB);
-  for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
-  for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-  await flush();
-  const cursors = await exchange(pcA, pcB);
-  const toAlice = bob.peer('alice');
-  if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected')
-    throw new Error('pair did not connect');
-  return { alice, bob, toBob, toAlice, pcA, pcB, cursors };
-}
 
 const framesOn = (socket: { sentFrames: string[] } | undefined) => socket?.sentFrames ?? [];
 
@@ -168,7 +112,7 @@ describe('signaling routing and lifetimes', () => {
     await settle(pcA, 'setLocalDescription');
     await h.deliverAll();
     const pcB = h.pcOf('bob');
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual(
       [1, 2].map((n) => pcA.hostCandidate(n).candidate),
     );
@@ -193,9 +137,9 @@ describe('signaling routing and lifetimes', () => {
     expect(bob.peer('alice')?.actor.getSnapshot().context.bufferedCandidates).toHaveLength(1);
     expect(h.pcs.filter((pc) => pc !== pcA)).toEqual([]);
     await settle(pcA, 'setLocalDescription');
-    await quiesce(pcA);
+    await h.quiesce(pcA);
     const pcB = h.pcOf('bob');
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual([pcA.hostCandidate(1).candidate]);
   });
 
@@ -232,7 +176,7 @@ describe('signaling routing and lifetimes', () => {
 
   it('CB-10 one event seen through two paths (onopen and addEventListener) is handled once', async () => {
     h = createHarness();
-    const { pcA, pcB } = await connectedPair();
+    const { pcA, pcB } = await h.connectedPair();
     const helloFrames = (pc: FakeRTCPeerConnection) =>
       (pc.channels[0]?.sent ?? []).filter((f) => (f as Uint8Array)[0] === 0).length;
     // FakeDataChannel.open() fires both the `onopen` handler and the `open` event listeners.
@@ -245,7 +189,7 @@ describe('disconnect and reconnect', () => {
   it('RC-1 connectedness is one state value; the heartbeat stops on leaving connected', async () => {
     h = createHarness();
     fakeClock();
-    const { toBob, pcA } = await connectedPair();
+    const { toBob, pcA } = await h.connectedPair();
     const channel = pcA.channels[0];
     if (!channel) throw new Error('channel expected');
     const pingsAt = () => channel.sent.filter((f) => (f as Uint8Array)[0] === 3).length;
@@ -262,7 +206,7 @@ describe('disconnect and reconnect', () => {
 
   it('RC-2 the channel ends and the user closes at the same time: one cleanup, one notification', async () => {
     h = createHarness();
-    const { toBob, pcA } = await connectedPair();
+    const { toBob, pcA } = await h.connectedPair();
     const states: PeerState[] = [];
     toBob.state$.subscribe((s) => states.push(s));
     pcA.channels[0]?.closeFromRemote();
@@ -286,7 +230,7 @@ describe('disconnect and reconnect', () => {
     const other: PeerState[] = [];
     toBob.state$.subscribe((s) => other.push(s));
     await flush();
-    await quiesce(h.pcOf('alice'));
+    await h.quiesce(h.pcOf('alice'));
     toBob.close();
     await flush();
     expect(seen).toHaveLength(2);
@@ -298,7 +242,7 @@ describe('disconnect and reconnect', () => {
   it('RC-5 a heartbeat tick after the channel closed sends nothing on it and throws nothing', async () => {
     h = createHarness();
     fakeClock();
-    const { pcA } = await connectedPair();
+    const { pcA } = await h.connectedPair();
     const channel = pcA.channels[0];
     if (!channel) throw new Error('channel expected');
     channel.readyState = 'closed'; // closed, its close event not yet delivered
@@ -327,10 +271,10 @@ describe('disconnect and reconnect', () => {
     });
     await flush();
     const pcA = h.pcOf('alice');
-    await quiesce(pcA);
+    await h.quiesce(pcA);
     const pcB = h.pcOf('bob');
     pcA.gatherCandidate(pcA.hostCandidate(1));
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
     for (const pc of [pcA, pcB]) pc.channels[0]?.open();
     await flush();
@@ -341,7 +285,7 @@ describe('disconnect and reconnect', () => {
 
   it('RC-7 close requested from three places at once (transport error, user, system stop): one cleanup, one final state', async () => {
     h = createHarness();
-    const { alice, toBob, pcA } = await connectedPair();
+    const { alice, toBob, pcA } = await h.connectedPair();
     const states: PeerState[] = [];
     toBob.state$.subscribe((s) => states.push(s));
     pcA.setConnectionState('failed');

@@ -9,30 +9,13 @@ import type { PeerstateError } from '../../src/index.js';
 import { decodeFrame } from '../../src/protocol/frames.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import type { Harness } from './harness.js';
-import { createHarness, flush, settle } from './harness.js';
+import { createHarness, exchange, flush, settle, toBuffer } from './harness.js';
 
 let h: Harness;
 const text = new TextDecoder();
 afterEach(async () => {
   await h.stopAll();
 });
-
-/** Moves frames sent on one fake channel to the other, both ways, until none is left. */
-async function exchange(a: FakeRTCPeerConnection, b: FakeRTCPeerConnection, cursors = { a: 0, b: 0 }) {
-  const [ca, cb] = [a.channels[0], b.channels[0]];
-  if (!ca || !cb) throw new Error('no channel');
-  while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
-    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
-    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
-    await flush();
-  }
-  return cursors;
-}
-
-function toBuffer(frame: unknown): ArrayBuffer {
-  const bytes = frame as Uint8Array;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
 
 /** alice (impolite, offers) → bob: offer made and delivered; bob's setRemoteDescription pending. */
 async function offerDelivered(): Promise<{ pcA: FakeRTCPeerConnection; pcB: FakeRTCPeerConnection }> {
@@ -45,22 +28,6 @@ async function offerDelivered(): Promise<{ pcA: FakeRTCPeerConnection; pcB: Fake
   await settle(pcA, 'setLocalDescription');
   await h.deliverAll();
   return { pcA, pcB: h.pcOf('bob') };
-}
-
-/** Settles the oldest pending operation of each pc until none is pending. */
-async function settleAll(...pcs: FakeRTCPeerConnection[]): Promise<void> {
-  for (let progressed = true; progressed; ) {
-    progressed = false;
-    for (const pc of pcs) {
-      const op = pc.pending()[0];
-      if (op) {
-        op.resolve();
-        await flush();
-        progressed = true;
-      }
-    }
-    await h.deliverAll();
-  }
 }
 
 describe('remote candidate buffer', () => {
@@ -85,7 +52,7 @@ describe('remote candidate buffer', () => {
     // c3 arrives while the drain is still applying c1 and c2.
     pcA.gatherCandidate(c3);
     await h.deliverAll();
-    await settleAll(pcB);
+    await h.quiesce(pcB);
     expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual([
       c1.candidate,
       c2.candidate,
@@ -104,7 +71,7 @@ describe('remote candidate buffer', () => {
     // alice has the answer and bob's candidate, but setRemoteDescription(answer) has not settled.
     expect(pcA.pending('setRemoteDescription')).toHaveLength(1);
     expect(pcA.operations.filter((op) => op.name === 'addIceCandidate')).toHaveLength(0);
-    await settleAll(pcA);
+    await h.quiesce(pcA);
     expect(pcA.appliedCandidates.map((c) => c?.candidate)).toEqual([pcB.hostCandidate(7).candidate]);
   });
 
@@ -115,7 +82,7 @@ describe('remote candidate buffer', () => {
     h.systems.get('bob')?.errors$.subscribe((e) => errors.push(e));
     for (let n = 1; n <= 6; n++) pcA.gatherCandidate(pcA.hostCandidate(n));
     await h.deliverAll();
-    await settleAll(pcB);
+    await h.quiesce(pcB);
     // The harness bounds the buffer at 4: the earliest four are kept, the newer two dropped and reported.
     expect(pcB.appliedCandidates.map((c) => c?.candidate)).toEqual(
       [1, 2, 3, 4].map((n) => pcA.hostCandidate(n).candidate),
@@ -131,7 +98,7 @@ describe('remote candidate buffer', () => {
     pcA.gatherCandidate(pcA.hostCandidate(1));
     pcA.gatherCandidate(null);
     await h.deliverAll();
-    await settleAll(pcB);
+    await h.quiesce(pcB);
     expect(pcB.appliedCandidates).toHaveLength(2);
     expect(pcB.appliedCandidates[1]).toBeNull();
     expect(errors).toEqual([]);
@@ -202,8 +169,8 @@ describe('routing between peers', () => {
     const forCarol = zedPcs.find((pc) => pc !== forBob);
     if (!forBob || !forCarol) throw new Error('zed has one pc per offer');
     // Carol's offer is handled first although Bob's arrived first.
-    await settleAll(forCarol);
-    await settleAll(forBob);
+    await h.quiesce(forCarol);
+    await h.quiesce(forBob);
     await h.deliverAll();
     expect(pcBob.pending('setRemoteDescription')[0]?.args[0]).toEqual({
       type: 'answer',
@@ -234,7 +201,7 @@ describe('handshake and delivery', () => {
   /** Drives alice → bob to connected; returns the pcs and the frame cursors. */
   async function connected() {
     const { pcA, pcB } = await offerDelivered();
-    await settleAll(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
     for (const pc of [pcA, pcB]) pc.channels[0]?.open();
     await flush();
@@ -245,7 +212,7 @@ describe('handshake and delivery', () => {
   it('a remote hello that arrives while this side is still connecting is kept: both reach connected', async () => {
     h = createHarness();
     const { pcA, pcB } = await offerDelivered();
-    await settleAll(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     // alice is up first and says hello; bob's channel is open but his transport is not connected yet.
     pcA.setConnectionState('connected');
     pcA.channels[0]?.open();
@@ -272,7 +239,7 @@ describe('handshake and delivery', () => {
     await settle(pcA, 'setLocalDescription');
     await h.deliverAll();
     const pcB = h.pcOf('bob');
-    await settleAll(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
     for (const pc of [pcA, pcB]) pc.channels[0]?.open();
     await flush();
@@ -295,7 +262,7 @@ describe('handshake and delivery', () => {
     await settle(pcA, 'setLocalDescription');
     await h.deliverAll();
     const pcB = h.pcOf('bob');
-    await settleAll(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
     for (const pc of [pcA, pcB]) {
       pc.channels[0]?.open();

@@ -7,18 +7,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PeerHandle } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import type { Harness } from './harness.js';
-import { createHarness, flush } from './harness.js';
+import { createHarness, fakeClock, flush, toBuffer } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
   await h.stopAll();
   vi.useRealTimers();
 });
-
-function toBuffer(frame: unknown): ArrayBuffer {
-  const bytes = frame as Uint8Array;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
 
 /** A link between the newest pcs of alice and bob that moves channel frames when asked. */
 function link() {
@@ -45,25 +40,10 @@ function link() {
   };
 }
 
-async function quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void> {
-  for (let progressed = true; progressed; ) {
-    progressed = false;
-    await h.deliverAll();
-    for (const pc of pcs) {
-      const op = pc.pending()[0];
-      if (op) {
-        op.resolve();
-        await flush();
-        progressed = true;
-      }
-    }
-  }
-}
-
 /** Negotiates, brings the transport up and opens the channels of the newest pcs; returns them. */
 async function bringUp(exchange: ReturnType<typeof link>) {
-  await quiesce(h.pcOf('alice'));
-  await quiesce(h.pcOf('alice'), h.pcOf('bob'));
+  await h.quiesce(h.pcOf('alice'));
+  await h.quiesce(h.pcOf('alice'), h.pcOf('bob'));
   const [pcA, pcB] = [h.pcOf('alice'), h.pcOf('bob')];
   for (const pc of [pcA, pcB]) if (pc.connectionState !== 'connected') pc.setConnectionState('connected');
   for (const pc of [pcA, pcB]) if (pc.channels[0]?.readyState !== 'open') pc.channels[0]?.open();
@@ -101,7 +81,7 @@ describe('delivery across reconnects', () => {
 
   it('DC-6 rapid restart and reconnect cycles with messages queued throughout: every message once, in order', async () => {
     h = createHarness();
-    fakeTimers();
+    fakeClock();
     const { toBob, received, exchange } = await pair();
     let sent = 0;
     const burst = (n: number) => {
@@ -119,7 +99,7 @@ describe('delivery across reconnects', () => {
         // Full reconnect: restarts run out, both sides replace their pc after the backoff.
         h.pcOf('alice').setConnectionState('failed');
         await flush();
-        await quiesce(h.pcOf('alice'), h.pcOf('bob'));
+        await h.quiesce(h.pcOf('alice'), h.pcOf('bob'));
         await vi.advanceTimersByTimeAsync(3_000);
         await vi.advanceTimersByTimeAsync(250);
       }
@@ -134,12 +114,6 @@ describe('delivery across reconnects', () => {
     expect(h.pcs.filter((pc) => pc.closed).length).toBeGreaterThanOrEqual(6);
   });
 });
-
-function fakeTimers() {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
-  });
-}
 
 describe('backpressure and bounds', () => {
   it('DC-7 sending pauses at the high-water mark and resumes on bufferedamountlow; nothing is lost', async () => {

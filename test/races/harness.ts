@@ -3,7 +3,8 @@
  * in-memory signaling hub from peerstate/testing. Nothing moves until the test says so: frames are
  * delivered by `hub.deliver*`, pc promises settled by `pc.settle(...)`, pc events fired by the test.
  */
-import type { PeerSystem, PeerSystemOptions } from '../../src/index.js';
+import { vi } from 'vitest';
+import type { PeerHandle, PeerSystem, PeerSystemOptions } from '../../src/index.js';
 import { createPeerSystem } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
@@ -11,6 +12,42 @@ import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
 /** Lets promise callbacks (XState promise actors, the binding's chain) run; no timers involved. */
 export async function flush(rounds = 30): Promise<void> {
   for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+/** Fake clock for tests whose timers start while connecting (heartbeat, reconnect backoff). */
+export function fakeClock(): void {
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
+  });
+}
+
+/** A frame a fake channel recorded, as the ArrayBuffer the other side receives. */
+export function toBuffer(frame: unknown): ArrayBuffer {
+  const bytes = frame as Uint8Array;
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+/** Moves frames sent on one fake channel to the other, both ways, until none is left; returns the cursors. */
+export async function exchange(a: FakeRTCPeerConnection, b: FakeRTCPeerConnection, cursors = { a: 0, b: 0 }) {
+  const [ca, cb] = [a.channels[0], b.channels[0]];
+  if (!ca || !cb) throw new Error('no channel');
+  while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
+    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
+    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
+    await flush();
+  }
+  return cursors;
+}
+
+/** alice and bob connected on the fakes, with the pcs and the frame cursors between them. */
+export interface ConnectedPair {
+  alice: PeerSystem;
+  bob: PeerSystem;
+  toBob: PeerHandle;
+  toAlice: PeerHandle;
+  pcA: FakeRTCPeerConnection;
+  pcB: FakeRTCPeerConnection;
+  cursors: { a: number; b: number };
 }
 
 export interface Harness {
@@ -24,6 +61,10 @@ export interface Harness {
   pcOf(localId: string): FakeRTCPeerConnection;
   /** Delivers every queued signaling frame, letting async work settle between frames. */
   deliverAll(): Promise<void>;
+  /** Settles every pending operation of `pcs` (oldest first) and delivers every frame, until quiet. */
+  quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void>;
+  /** alice (impolite, offers) and bob (polite) connected: negotiated, transport up, hellos exchanged. */
+  connectedPair(): Promise<ConnectedPair>;
   stopAll(): Promise<void>;
 }
 
@@ -72,6 +113,39 @@ export function createHarness(): Harness {
     },
     async deliverAll() {
       while (hub.deliver()) await flush();
+    },
+    async quiesce(...targets) {
+      for (let progressed = true; progressed; ) {
+        progressed = false;
+        while (hub.deliver()) await flush();
+        for (const pc of targets) {
+          const op = pc.pending()[0];
+          if (op) {
+            op.resolve();
+            await flush();
+            progressed = true;
+          }
+        }
+      }
+    },
+    async connectedPair() {
+      const alice = await this.system('alice');
+      const bob = await this.system('bob');
+      const toBob = alice.connect('bob');
+      await flush();
+      const pcA = this.pcOf('alice');
+      await this.quiesce(pcA);
+      const pcB = this.pcOf('bob');
+      await this.quiesce(pcA, pcB);
+      for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
+      for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+      await flush();
+      const cursors = await exchange(pcA, pcB);
+      const toAlice = bob.peer('alice');
+      if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected') {
+        throw new Error('pair did not connect');
+      }
+      return { alice, bob, toBob, toAlice, pcA, pcB, cursors };
     },
     async stopAll() {
       await Promise.all([...systems.values()].map((s) => s.stop()));

@@ -7,77 +7,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PeerstateError } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import type { Harness } from './harness.js';
-import { createHarness, flush } from './harness.js';
+import { createHarness, exchange, fakeClock, flush } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
   await h.stopAll();
   vi.useRealTimers();
 });
-
-/** Fake clock for tests whose timers start while connecting (heartbeat, reconnect backoff). */
-function fakeClock() {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
-  });
-}
-
-function toBuffer(frame: unknown): ArrayBuffer {
-  const bytes = frame as Uint8Array;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-/** Moves channel frames both ways until none is left. */
-async function exchange(
-  a: FakeRTCPeerConnection,
-  b: FakeRTCPeerConnection,
-  cursors: { a: number; b: number },
-) {
-  const [ca, cb] = [a.channels[0], b.channels[0]];
-  if (!ca || !cb) throw new Error('no channel');
-  while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
-    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
-    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
-    await flush();
-  }
-}
-
-/** Settles every pending pc operation (oldest first) and delivers every frame, until quiet. */
-async function quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void> {
-  for (let progressed = true; progressed; ) {
-    progressed = false;
-    await h.deliverAll();
-    for (const pc of pcs) {
-      const op = pc.pending()[0];
-      if (op) {
-        op.resolve();
-        await flush();
-        progressed = true;
-      }
-    }
-  }
-}
-
-/** alice (impolite) and bob (polite), connected on the fakes. */
-async function connectedPair() {
-  const alice = await h.system('alice');
-  const bob = await h.system('bob');
-  const toBob = alice.connect('bob');
-  await flush();
-  const pcA = h.pcOf('alice');
-  await quiesce(pcA);
-  const pcB = h.pcOf('bob');
-  await quiesce(pcA, pcB);
-  for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
-  for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-  await flush();
-  const cursors = { a: 0, b: 0 };
-  await exchange(pcA, pcB, cursors);
-  const toAlice = bob.peer('alice');
-  if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected')
-    throw new Error('pair did not connect');
-  return { alice, bob, toBob, toAlice, pcA, pcB, cursors };
-}
 
 const offersFrom = (pc: FakeRTCPeerConnection) =>
   pc.operations
@@ -87,7 +23,7 @@ const offersFrom = (pc: FakeRTCPeerConnection) =>
 describe('glare', () => {
   it('ICE-8 both peers offer at once: the polite one rolls back and answers, the impolite one ignores; both end connected', async () => {
     h = createHarness();
-    const { toBob, toAlice, pcA, pcB, cursors } = await connectedPair();
+    const { toBob, toAlice, pcA, pcB, cursors } = await h.connectedPair();
     const ignored: string[] = [];
     toBob.actor.on('ignoredOffer', (e) => ignored.push(e.remoteId));
     toBob.restartIce();
@@ -102,7 +38,7 @@ describe('glare', () => {
     }
     expect(pcA.signalingState).toBe('have-local-offer');
     expect(pcB.signalingState).toBe('have-local-offer');
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     // bob (polite) rolled back before applying alice's offer; alice (impolite) ignored bob's.
     expect(
       pcB.operations.some(
@@ -122,13 +58,13 @@ describe('glare', () => {
 describe('ICE generations', () => {
   it('ICE-6 candidates of the old ICE generation that arrive after a restart are dropped, not applied', async () => {
     h = createHarness();
-    const { toBob, pcA, pcB, cursors } = await connectedPair();
+    const { toBob, pcA, pcB, cursors } = await h.connectedPair();
     const oldCandidate = pcA.hostCandidate(9);
     const errors: PeerstateError[] = [];
     h.systems.get('bob')?.errors$.subscribe((e) => errors.push(e));
     toBob.restartIce();
     await flush();
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     await exchange(pcA, pcB, cursors);
     expect(toBob.state).toBe('connected');
     expect(offersFrom(pcA).at(-1)).toEqual({ iceRestart: true });
@@ -136,7 +72,7 @@ describe('ICE generations', () => {
     // A late candidate of generation 1 reaches bob, whose remote description is now generation 2.
     pcA.gatherCandidate(oldCandidate);
     pcA.gatherCandidate(pcA.hostCandidate(10));
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     expect(pcB.appliedCandidates.slice(applied).map((c) => c?.usernameFragment)).toEqual([
       pcA.usernameFragment,
     ]);
@@ -147,7 +83,7 @@ describe('ICE generations', () => {
 describe('recovery (ICE-9)', () => {
   it('ICE-9 disconnected: after the grace period an ICE restart is negotiated and the peer comes back to connected', async () => {
     h = createHarness();
-    const { toBob, pcA, pcB, cursors } = await connectedPair();
+    const { toBob, pcA, pcB, cursors } = await h.connectedPair();
     vi.useFakeTimers();
     pcA.setConnectionState('disconnected');
     await flush();
@@ -157,7 +93,7 @@ describe('recovery (ICE-9)', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(toBob.state).toBe('connecting');
     expect(offersFrom(pcA).at(-1)).toEqual({ iceRestart: true });
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     pcA.setConnectionState('connected');
     await flush();
     await exchange(pcA, pcB, cursors);
@@ -166,7 +102,7 @@ describe('recovery (ICE-9)', () => {
 
   it('ICE-9 disconnected that heals within the grace period needs no restart', async () => {
     h = createHarness();
-    const { toBob, pcA } = await connectedPair();
+    const { toBob, pcA } = await h.connectedPair();
     vi.useFakeTimers();
     pcA.setConnectionState('disconnected');
     await vi.advanceTimersByTimeAsync(1_000);
@@ -178,7 +114,7 @@ describe('recovery (ICE-9)', () => {
 
   it('ICE-9 failed restarts at once; restarts that do not recover are repeated, then a full reconnect: a new pc on both sides', async () => {
     h = createHarness();
-    const { toBob, toAlice, pcA, pcB } = await connectedPair();
+    const { toBob, toAlice, pcA, pcB } = await h.connectedPair();
     vi.useFakeTimers();
     pcA.setConnectionState('failed');
     await flush();
@@ -186,11 +122,11 @@ describe('recovery (ICE-9)', () => {
     expect(offersFrom(pcA).filter((o) => o?.iceRestart)).toHaveLength(1);
     // The path stays broken: every restart interval brings another restart, up to maxIceRestarts (8).
     for (let i = 0; i < 7; i++) {
-      await quiesce(pcA, pcB);
+      await h.quiesce(pcA, pcB);
       await vi.advanceTimersByTimeAsync(3_000);
     }
     expect(offersFrom(pcA).filter((o) => o?.iceRestart)).toHaveLength(8);
-    await quiesce(pcA, pcB);
+    await h.quiesce(pcA, pcB);
     await vi.advanceTimersByTimeAsync(3_000);
     // Restarts ran out: the pc is closed and a new one follows the backoff (at most 250 ms the first time).
     expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
@@ -198,12 +134,12 @@ describe('recovery (ICE-9)', () => {
     await vi.advanceTimersByTimeAsync(250);
     const pcA2 = h.pcOf('alice');
     expect(pcA2).not.toBe(pcA);
-    await quiesce(pcA2);
+    await h.quiesce(pcA2);
     // bob sees an offer from alice's new pc: he replaces his pc too, and answers from the new one.
     const pcB2 = h.pcOf('bob');
     expect(pcB2).not.toBe(pcB);
     expect(pcB.closed).toBe(true);
-    await quiesce(pcA2, pcB2);
+    await h.quiesce(pcA2, pcB2);
     for (const pc of [pcA2, pcB2]) pc.setConnectionState('connected');
     for (const pc of [pcA2, pcB2]) pc.channels[0]?.open();
     await flush();
@@ -260,7 +196,7 @@ describe('recovery (ICE-9)', () => {
   it('ICE-9 a silent remote (heartbeat lost) starts an ICE restart within about 2 s, though the channel still reads open', async () => {
     h = createHarness();
     fakeClock();
-    const { toBob, pcA } = await connectedPair();
+    const { toBob, pcA } = await h.connectedPair();
     // alice's pings go out, nothing comes back; her pc still says connected and the channel open.
     await vi.advanceTimersByTimeAsync(1_500);
     expect(toBob.state).toBe('connected');
@@ -280,7 +216,7 @@ describe('signaling sessions', () => {
     alice.connect('bob');
     await flush();
     const pcA = h.pcOf('alice');
-    await quiesce(pcA);
+    await h.quiesce(pcA);
     const pcB = h.pcOf('bob');
     pcB.settle('setRemoteDescription');
     await flush();
