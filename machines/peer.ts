@@ -609,12 +609,8 @@ export const peerMachine = setup({
                 onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
                 onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
               },
-              on: {
-                'SIGNAL.DESCRIPTION': [
-                  { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
-                  { guard: 'isOffer', actions: 'reportIgnoredOffer' },
-                ],
-              },
+              // Only the impolite side makes the first offer: a colliding offer is ignored.
+              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', actions: 'reportIgnoredOffer' } },
             },
             restartingIce: {
               description: 'An ICE restart offer (new ufrag/pwd) on the same RTCPeerConnection.',

@@ -4,6 +4,7 @@
  */
 import type { Observable } from 'rxjs';
 import {
+  defer,
   distinctUntilChanged,
   filter,
   firstValueFrom,
@@ -271,7 +272,11 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       get state() {
         return topState(ref.getSnapshot());
       },
-      state$: from(ref).pipe(startWith(ref.getSnapshot()), map(topState), distinctUntilChanged()),
+      // defer: a late subscriber starts from the state at subscription, not at handle creation.
+      state$: defer(() => from(ref).pipe(startWith(ref.getSnapshot()))).pipe(
+        map(topState),
+        distinctUntilChanged(),
+      ),
       messages$: messages$.pipe(
         filter((m) => m.from === id),
         map((m) => m.data),
@@ -374,8 +379,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       ),
     ),
   );
-  const signaling$ = from(signalingRef).pipe(
-    startWith(signalingRef.getSnapshot()),
+  const signaling$ = defer(() => from(signalingRef).pipe(startWith(signalingRef.getSnapshot()))).pipe(
     map((snapshot): SignalingState => (snapshot as { value: SignalingState }).value),
     distinctUntilChanged(),
     shareReplay({ bufferSize: 1, refCount: true }),

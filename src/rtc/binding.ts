@@ -49,7 +49,8 @@ export type BindingEvent =
   | { type: 'PC.CONNECTION_STATE'; state: RTCPeerConnectionState }
   | { type: 'CHANNEL.OPEN' }
   | { type: 'CHANNEL.CLOSE' }
-  | { type: 'CHANNEL.BUFFER_LOW' };
+  | { type: 'CHANNEL.BUFFER_LOW' }
+  | { type: 'PC.ERROR'; code: string; message: string };
 
 /** Where the binding reports to: chart events, received data, and non-fatal errors. */
 export interface BindingListener {
@@ -111,6 +112,16 @@ export class PeerConnectionBinding {
       if (this.closed || this.channelClosed) return;
       this.channelClosed = true;
       listener.event({ type: 'CHANNEL.CLOSE' });
+    };
+    // An RTCErrorEvent on the channel (webrtc-pc §6.2, e.g. an SCTP failure) ends this connection.
+    this.channel.onerror = (event: Event) => {
+      if (this.closed) return;
+      const error = (event as Event & { error?: { message?: string; errorDetail?: string } }).error;
+      listener.event({
+        type: 'PC.ERROR',
+        code: error?.errorDetail ?? 'data-channel-failure',
+        message: error?.message ?? 'the data channel reported an error',
+      });
     };
     this.channel.onmessage = (event: MessageEvent) => {
       if (!this.closed) listener.data(event.data as ArrayBuffer | string);
@@ -227,6 +238,7 @@ export class PeerConnectionBinding {
     this.channel.onopen = null;
     this.channel.onclose = null;
     this.channel.onmessage = null;
+    this.channel.onerror = null;
     try {
       this.channel.close();
       this.pc.close();

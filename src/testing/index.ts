@@ -6,3 +6,4 @@
 export type { FakeRtc, PendingOperation } from './fake-rtc.js';
 export { createFakeRtc, FakeDataChannel, FakeRTCPeerConnection } from './fake-rtc.js';
 export { createFakeSignaling, FakeSignalingHub, FakeWebSocket } from './fake-signaling.js';
+export * from './model.js';

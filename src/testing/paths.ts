@@ -32,7 +32,7 @@ import type {
   InspectionEvent,
   StateValue,
 } from 'xstate';
-import { createActor } from 'xstate';
+import { createActor, createEmptyActor } from 'xstate';
 import { getAdjacencyMap, getStateNodes } from 'xstate/graph';
 import type { PeerContext, PeerEvent, PeerInput } from '../../machines/peer.js';
 import { peerMachine } from '../../machines/peer.js';
@@ -76,13 +76,13 @@ function guardName(guard: unknown): string | null {
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'object' && 'type' in guard) return String((guard as { type: unknown }).type);
   if (typeof guard === 'function') {
-    const fn = guard as { type?: string; guards?: unknown[]; stateValue?: unknown };
-    if (fn.type === 'xstate.and' || fn.type === 'xstate.or') {
-      const op = fn.type === 'xstate.and' ? ' && ' : ' || ';
-      return (fn.guards ?? []).map(guardName).join(op);
+    // XState's combinators are functions named after themselves, with their operands attached.
+    const fn = guard as { guards?: unknown[]; stateValue?: unknown; name?: string };
+    if ((fn.name === 'and' || fn.name === 'or') && fn.guards) {
+      return fn.guards.map(guardName).join(fn.name === 'and' ? ' && ' : ' || ');
     }
-    if (fn.type === 'xstate.not') return `!${guardName(fn.guards?.[0])}`;
-    if (fn.type === 'xstate.stateIn') return `in(${String(fn.stateValue)})`;
+    if (fn.name === 'not' && fn.guards) return `!${guardName(fn.guards[0])}`;
+    if (fn.name === 'stateIn' && fn.stateValue !== undefined) return `in(${String(fn.stateValue)})`;
     return fn.name || 'inline';
   }
   return 'guard';
@@ -198,6 +198,7 @@ export class ChartCoverage {
   addPath(path: { steps: readonly ModelStep[] }): void {
     for (const step of path.steps) {
       this.addSnapshot(step.snapshot);
+      for (const id of step.states) if (this.stateIds.has(id)) this.states.add(id);
       this.addTransitions(step.transitions);
     }
   }
@@ -213,7 +214,7 @@ export class ChartCoverage {
    * counts the microsteps of every actor running this chart (matched by machine id).
    */
   readonly inspect = (event: InspectionEvent): void => {
-    const logic = event.actorRef.logic as { id?: unknown; root?: unknown } | undefined;
+    const logic = (event.actorRef as { logic?: { id?: unknown; root?: unknown } }).logic;
     if (!logic?.root || logic.id !== this.machine.id) return;
     if (event.type === '@xstate.microstep') {
       this.addSnapshot(event.snapshot as AnyMachineSnapshot);
@@ -263,6 +264,8 @@ export function coverageOf(machine: AnyStateMachine, steps: Iterable<ModelStep>)
 export interface MacrostepResult {
   snapshot: AnyMachineSnapshot;
   transitions: AnyTransitionDefinition[];
+  /** Ids of the state nodes active in any microstep (transient states included). */
+  states: string[];
 }
 
 /**
@@ -272,10 +275,14 @@ export interface MacrostepResult {
 export function createStepper(
   machine: AnyStateMachine,
 ): (snapshot: AnyMachineSnapshot, event: AnyEventObject) => MacrostepResult {
-  const probe = createActor(machine);
+  // A parent, so that `sendParent` resolves (nothing is delivered: actions are not executed).
+  const probe = createActor(machine, { parent: createEmptyActor() } as Parameters<typeof createActor>[1]);
   let taken: AnyTransitionDefinition[] = [];
+  let states = new Set<string>();
   probe.system.inspect((event: InspectionEvent) => {
-    if (event.type === '@xstate.microstep') taken.push(...event._transitions);
+    if (event.type !== '@xstate.microstep') return;
+    taken.push(...event._transitions);
+    for (const node of (event.snapshot as AnyMachineSnapshot)._nodes) states.add(node.id);
   });
   const scope = {
     self: probe,
@@ -290,8 +297,10 @@ export function createStepper(
   } as unknown as AnyActorScope;
   return (snapshot, event) => {
     taken = [];
+    states = new Set();
     const next = machine.transition(snapshot, event, scope) as AnyMachineSnapshot;
-    return { snapshot: next, transitions: taken };
+    for (const node of next._nodes) states.add(node.id);
+    return { snapshot: next, transitions: taken, states: [...states] };
   };
 }
 
@@ -314,6 +323,12 @@ export interface EventSpec<TEnv = unknown> {
   pureOnly?: boolean;
   /** Raised by the chart itself, never sent from outside. */
   internal?: boolean;
+  /**
+   * What the world answers at once (synchronously, before anyone can look): e.g. a child actor that
+   * reaches its final state when told to close. Given the chart after the event and the world as it
+   * was before it; the replies are taken in the same step.
+   */
+  answers?: (snapshot: AnyMachineSnapshot, event: AnyEventObject, env: TEnv) => AnyEventObject[];
 }
 
 /**
@@ -344,9 +359,17 @@ export interface ChartModel<TEnv = unknown> {
    * with side effects), given the world of the step being taken.
    */
   provide?: (env: () => TEnv) => Record<string, unknown>;
-  /** The part of the context that tells states apart in the traversal (default: all of it). */
-  contextKey?: (context: AnyMachineSnapshot['context']) => unknown;
+  /**
+   * The part of the context that tells states apart in the traversal (default: all of it). Leave out
+   * what grows without bound (counters, sequence numbers) and what no guard reads.
+   */
+  contextKey?: (context: AnyMachineSnapshot['context'], env: TEnv) => unknown;
   environment?: Environment<TEnv>;
+  /**
+   * The delays the runtime runs with, by name, in ms. Then a delayed event is feasible only if no
+   * timer of the same state that expires earlier would take a transition first.
+   */
+  delays?: Record<string, number>;
   /** Stop with an error beyond this many traversal steps. Default 200,000. */
   limit?: number;
 }
@@ -357,10 +380,14 @@ export interface ModelStep {
   event: AnyEventObject;
   /** `eventKey` of the event: what executors are keyed by. */
   key: string;
+  /** Events the world answered with at once, taken in the same step (see `EventSpec.answers`). */
+  answers?: AnyEventObject[];
   /** The chart's snapshot after the event. */
   snapshot: AnyMachineSnapshot;
   /** Keys (`transitionKey`) of the transitions the event took. */
   transitions: string[];
+  /** Ids of the state nodes the chart was in on the way (transient ones included). */
+  states: string[];
   /** The world model after the event. */
   env: unknown;
 }
@@ -375,7 +402,8 @@ export interface ModelPath {
   steps: ModelStep[];
 }
 
-interface ModelState<TEnv> {
+/** Where a traversal stands: the chart's snapshot, the world's state, and the step that led here. */
+export interface ModelState<TEnv> {
   snapshot: AnyMachineSnapshot;
   env: TEnv;
   /** The step that produced this state (events with their keys, transitions). */
@@ -392,6 +420,7 @@ export function formatValue(value: StateValue): string {
   if (typeof value === 'string') return value;
   return Object.entries(value)
     .map(([key, sub]) => {
+      if (sub === undefined) return key;
       if (typeof sub === 'string') return `${key}.${sub}`;
       const inner = formatValue(sub);
       return Object.keys(sub).length > 1 ? `${key}(${inner})` : `${key}.${inner}`;
@@ -426,7 +455,10 @@ export class ChartExplorer<TEnv = unknown> {
   readonly initial: ModelState<TEnv>;
   private readonly step0: (s: AnyMachineSnapshot, e: AnyEventObject) => MacrostepResult;
   private current: TEnv;
-  private readonly memo = new WeakMap<AnyMachineSnapshot, Map<string, ModelState<TEnv>>>();
+  private readonly memo = new WeakMap<
+    AnyMachineSnapshot,
+    Map<string, { from: TEnv; next: ModelState<TEnv> }[]>
+  >();
   private readonly raised: Set<string>;
 
   constructor(readonly model: ChartModel<TEnv>) {
@@ -438,19 +470,29 @@ export class ChartExplorer<TEnv = unknown> {
       : model.machine;
     this.step0 = createStepper(this.machine);
     this.raised = raisedEventTypes(model.machine);
-    const probe = createActor(this.machine, { input: model.input });
+    const probe = createActor(this.machine, {
+      input: model.input,
+      parent: createEmptyActor(),
+    } as Parameters<typeof createActor>[1]);
     const snapshot = probe.getSnapshot() as AnyMachineSnapshot;
     this.initial = {
       snapshot,
       env,
-      via: { event: INIT, key: INIT.type, snapshot, transitions: [], env },
+      via: {
+        event: INIT,
+        key: INIT.type,
+        snapshot,
+        transitions: [],
+        states: snapshot._nodes.map((n: AnyStateNode) => n.id),
+        env,
+      },
     };
   }
 
   /** The key that tells traversal states apart. */
   keyOf(state: ModelState<TEnv>): string {
     const { snapshot, env } = state;
-    const context = this.model.contextKey ? this.model.contextKey(snapshot.context) : snapshot.context;
+    const context = this.model.contextKey ? this.model.contextKey(snapshot.context, env) : snapshot.context;
     const world = this.model.environment?.key ? this.model.environment.key(env) : env;
     return JSON.stringify([snapshot.status, snapshot.value, context, world ?? null]);
   }
@@ -489,45 +531,113 @@ export class ChartExplorer<TEnv = unknown> {
       const events = spec.payloads ? spec.payloads(descriptor, snapshot, env) : [{ type: descriptor }];
       for (const event of events) {
         if (scope === 'runtime' && spec.when && !spec.when(snapshot, event, env)) continue;
-        const next = this.next(state, event, key);
+        if (scope === 'runtime' && this.overtaken(state, descriptor)) continue;
+        if (this.inert(state, event)) continue;
+        const next = this.next(state, event);
         if (next.via && next.via.transitions.length > 0) out.push({ event, key });
       }
     }
     return out;
   }
 
-  /** The pure step from `state` with `event` (memoized). */
-  next(state: ModelState<TEnv>, event: AnyEventObject, key = eventKey(this.machine, event.type)) {
+  /** The spec key of `event` in `snapshot`: its `eventKey`, or that of the (wildcard) descriptor it matches. */
+  keyFor(snapshot: AnyMachineSnapshot, event: AnyEventObject): string {
+    const key = eventKey(this.machine, event.type);
+    if (this.model.events[key]) return key;
+    for (const descriptor of this.descriptors(snapshot)) {
+      const prefix = descriptor.endsWith('.*') ? descriptor.slice(0, -1) : undefined;
+      if (descriptor === '*' || (prefix && event.type.startsWith(prefix))) {
+        const wildcard = eventKey(this.machine, descriptor);
+        if (this.model.events[wildcard]) return wildcard;
+      }
+    }
+    return key;
+  }
+
+  /**
+   * A cheap test that `event` does nothing in `state`: no transition is enabled for it and it does not
+   * change the world (`before` returns the same object), so eventless transitions, at rest, stay
+   * disabled (unless a guard of one reads the event itself).
+   */
+  private inert(state: ModelState<TEnv>, event: AnyEventObject): boolean {
+    const before = this.model.environment?.before;
+    if (before && before(state.env, event, state.snapshot) !== state.env) return false;
+    this.current = state.env;
+    return this.machine.getTransitionData(state.snapshot, event).length === 0;
+  }
+
+  /** One event through the world and the chart. */
+  private apply(snapshot: AnyMachineSnapshot, env: TEnv, event: AnyEventObject) {
+    const environment = this.model.environment;
+    const before = environment?.before ? environment.before(env, event, snapshot) : env;
+    this.current = before;
+    const result = this.step0(snapshot, event);
+    const after = environment?.after ? environment.after(before, result.snapshot, snapshot) : before;
+    return { ...result, env: after };
+  }
+
+  /** Whether the delayed event `eventType` would be preceded by an earlier timer of its state that acts. */
+  private overtaken(state: ModelState<TEnv>, eventType: string): boolean {
+    const delays = this.model.delays;
+    const timer = delays && timersOf(this.machine).get(eventType);
+    if (!delays || !timer) return false;
+    const ms = delays[timer.delay];
+    if (ms === undefined) throw new Error(`chart ${this.machine.id}: no duration for delay "${timer.delay}"`);
+    for (const [other, sibling] of timersOf(this.machine)) {
+      if (other === eventType || sibling.source !== timer.source) continue;
+      const earlier = delays[sibling.delay];
+      if (earlier === undefined || earlier >= ms) continue;
+      const next = this.next(state, { type: other });
+      if (next.via && next.via.transitions.length > 0) return true;
+    }
+    return false;
+  }
+
+  /** The pure step from `state` with `event` (memoized per snapshot, world and event). */
+  next(state: ModelState<TEnv>, event: AnyEventObject): ModelState<TEnv> {
     const id = JSON.stringify(event);
     let byEvent = this.memo.get(state.snapshot);
     if (!byEvent) {
       byEvent = new Map();
       this.memo.set(state.snapshot, byEvent);
     }
-    const cached = byEvent.get(id);
-    if (cached && cached.env === state.env) return cached;
-    const environment = this.model.environment;
-    const before = environment?.before ? environment.before(state.env, event, state.snapshot) : state.env;
-    this.current = before;
-    const result = this.step0(state.snapshot, event);
-    const env = environment?.after ? environment.after(before, result.snapshot, state.snapshot) : before;
+    const cached = byEvent.get(id)?.find((s) => s.from === state.env);
+    if (cached) return cached.next;
+    const key = this.keyFor(state.snapshot, event);
+    const first = this.apply(state.snapshot, state.env, event);
+    let { snapshot, env } = first;
+    const transitions = [...first.transitions];
+    const states = new Set(first.states);
+    // What the world answers at once is part of the same step: the runtime is never seen in between.
+    const answers = this.model.events[key]?.answers?.(snapshot, event, state.env) ?? [];
+    for (const reply of answers) {
+      if (snapshot.status !== 'active') break;
+      const answered = this.apply(snapshot, env, reply);
+      snapshot = answered.snapshot;
+      env = answered.env;
+      transitions.push(...answered.transitions);
+      for (const id of answered.states) states.add(id);
+    }
     const step: ModelStep = {
       event,
       key,
-      snapshot: result.snapshot,
-      transitions: result.transitions.map(transitionKey),
+      ...(answers.length > 0 ? { answers } : {}),
+      snapshot,
+      transitions: transitions.map(transitionKey),
+      states: [...states],
       env,
     };
-    const next: ModelState<TEnv> = { snapshot: result.snapshot, env, via: step };
-    if (!cached) byEvent.set(id, next);
+    const next: ModelState<TEnv> = { snapshot, env, via: step };
+    byEvent.set(id, [...(byEvent.get(id) ?? []), { from: state.env, next }]);
     return next;
   }
 
   /**
-   * Every state reachable with `scope`'s events (`xstate/graph`'s adjacency map, breadth first), and
-   * for each the shortest path to it.
+   * Every state reachable with `scope`'s events (`xstate/graph`'s adjacency map, breadth first), the
+   * shortest path to each, and the candidate paths for coverage: the shortest path through each edge
+   * that is the first to reach a state node or take a transition.
    */
-  traverse(scope: EventScope): { paths: Map<string, ModelStep[]>; edges: ModelStep[][] } {
+  traverse(scope: EventScope): { paths: Map<string, ModelStep[]>; candidates: ModelStep[][] } {
     const logic = {
       transition: (state: ModelState<TEnv>, event: AnyEventObject) => this.next(state, event),
       getInitialSnapshot: () => this.initial,
@@ -537,25 +647,35 @@ export class ChartExplorer<TEnv = unknown> {
       serializeState: (state: ModelState<TEnv>) => this.keyOf(state),
       events: (state: ModelState<TEnv>) => this.eventsOf(state, scope).map((e) => e.event),
       limit: this.model.limit ?? 200_000,
-    } as Parameters<typeof getAdjacencyMap>[1]);
+    } as unknown as Parameters<typeof getAdjacencyMap>[1]);
     // Breadth first in the adjacency map's own (visiting) order: the first discovery of a state is
     // the snapshot the map holds for it, so each path replays exactly.
     const paths = new Map<string, ModelStep[]>();
-    const rootKey = this.keyOf(this.initial);
-    paths.set(rootKey, [this.initial.via as ModelStep]);
-    const edges: ModelStep[][] = [];
+    const initial = this.initial.via as ModelStep;
+    paths.set(this.keyOf(this.initial), [initial]);
+    const seen = new Set<string>(initial.states.map((id) => `s:${id}`));
+    const candidates: ModelStep[][] = [[initial]];
     for (const [key, value] of Object.entries(adjacency)) {
       const path = paths.get(key);
       if (!path) continue;
       for (const { state } of Object.values(value.transitions) as { state: ModelState<TEnv> }[]) {
         const step = state.via as ModelStep;
-        const extended = [...path, step];
-        edges.push(extended);
         const nextKey = this.keyOf(state);
-        if (!paths.has(nextKey)) paths.set(nextKey, extended);
+        let novel = false;
+        for (const target of stepTargets(step)) {
+          if (!seen.has(target)) {
+            seen.add(target);
+            novel = true;
+          }
+        }
+        if (novel || !paths.has(nextKey)) {
+          const extended = [...path, step];
+          if (novel) candidates.push(extended);
+          if (!paths.has(nextKey)) paths.set(nextKey, extended);
+        }
       }
     }
-    return { paths, edges };
+    return { paths, candidates };
   }
 
   /**
@@ -563,42 +683,92 @@ export class ChartExplorer<TEnv = unknown> {
    * shortest paths to every state and every edge, then a greedy pick of the ones that add coverage.
    */
   coveringPaths(scope: EventScope = 'runtime'): ModelPath[] {
-    const { edges } = this.traverse(scope);
-    return pickCovering(this.machine, edges).map((steps) => ({
-      description: describePath(steps),
-      input: this.model.input,
-      steps,
-    }));
+    return coveringPaths([this], scope);
   }
 
   /**
-   * A walk from the initial state: at each step the event `choices[i] % n` among the `n` events the
-   * state accepts (`scope` as in `eventsOf`); stops early where no event is accepted.
+   * Every step the chart can take from where `step` left it, with `scope`'s events (e.g. `pure`
+   * minus `runtime`: what only a pure walk can do there).
    */
-  walk(choices: readonly number[], scope: EventScope): ModelPath {
-    let state = this.initial;
-    const steps: ModelStep[] = [state.via as ModelStep];
+  stepsFrom(step: ModelStep, scope: EventScope): ModelStep[] {
+    const state: ModelState<TEnv> = { snapshot: step.snapshot, env: step.env as TEnv, via: step };
+    return this.eventsOf(state, scope).map(({ event }) => this.next(state, event).via as ModelStep);
+  }
+
+  /**
+   * A walk from the initial state, or on from the end of `from` (steps of a path of this explorer):
+   * at each step the event `choices[i] % n` among the `n` events the state accepts (`scope` as in
+   * `eventsOf`); stops early where no event is accepted.
+   */
+  walk(choices: readonly number[], scope: EventScope, from?: readonly ModelStep[]): ModelPath {
+    const last = from?.at(-1);
+    let state: ModelState<TEnv> = last
+      ? { snapshot: last.snapshot, env: last.env as TEnv, via: last }
+      : this.initial;
+    const steps: ModelStep[] = from ? [...from] : [state.via as ModelStep];
     for (const choice of choices) {
       const options = this.eventsOf(state, scope);
       const pick = options[choice % Math.max(options.length, 1)];
       if (!pick) break;
-      state = this.next(state, pick.event, pick.key);
+      state = this.next(state, pick.event);
       steps.push(state.via as ModelStep);
     }
     return { description: describePath(steps), input: this.model.input, steps };
   }
 }
 
-/** Greedy set cover: the candidate paths adding most new targets first (shorter on ties). */
-function pickCovering(machine: AnyStateMachine, candidates: ModelStep[][]): ModelStep[][] {
-  const targetsOf = (steps: ModelStep[]) => {
-    const set = new Set<string>();
-    for (const step of steps) {
-      for (const node of step.snapshot._nodes) if (node.parent) set.add(`s:${node.id}`);
-      for (const t of step.transitions) set.add(`t:${t}`);
+/** The coverage targets one step reaches: `s:<state id>` and `t:<transition key>`. */
+function stepTargets(step: ModelStep): string[] {
+  return [...step.states.map((id) => `s:${id}`), ...step.transitions.map((t) => `t:${t}`)];
+}
+
+const timerCache = new WeakMap<AnyStateMachine, Map<string, { source: string; delay: string }>>();
+
+/** Delayed event type → the state that schedules it and the delay's name. */
+function timersOf(machine: AnyStateMachine): Map<string, { source: string; delay: string }> {
+  let timers = timerCache.get(machine);
+  if (!timers) {
+    timers = new Map();
+    for (const node of allNodes(machine)) {
+      for (const t of node.after as (AnyTransitionDefinition & { delay: unknown })[]) {
+        timers.set(t.eventType, { source: node.id, delay: String(t.delay) });
+      }
     }
-    return set;
-  };
+    timerCache.set(machine, timers);
+  }
+  return timers;
+}
+
+/**
+ * Paths that together cover what several explorers of one chart reach (e.g. one per input: the polite
+ * and the impolite side): every candidate is a shortest path to a state or an edge of one of them.
+ */
+export function coveringPaths(
+  explorers: readonly {
+    traverse(scope: EventScope): { candidates: ModelStep[][] };
+    model: { input?: unknown };
+  }[],
+  scope: EventScope,
+): ModelPath[] {
+  const candidates: { steps: ModelStep[]; input: unknown }[] = [];
+  for (const explorer of explorers) {
+    for (const steps of explorer.traverse(scope).candidates)
+      candidates.push({ steps, input: explorer.model.input });
+  }
+  const inputOf = new Map(candidates.map((c) => [c.steps, c.input]));
+  return pickCovering(candidates.map((c) => c.steps)).map((steps) => ({
+    description: describePath(steps),
+    input: inputOf.get(steps),
+    steps,
+  }));
+}
+
+/**
+ * Greedy set cover of state nodes and transitions: the candidate paths adding most new targets
+ * first (shorter on ties), until none adds any.
+ */
+export function pickCovering(candidates: ModelStep[][]): ModelStep[][] {
+  const targetsOf = (steps: ModelStep[]) => new Set(steps.flatMap(stepTargets));
   const scored = candidates.map((steps) => ({ steps, targets: targetsOf(steps) }));
   const covered = new Set<string>();
   const chosen: ModelStep[][] = [];
@@ -617,7 +787,6 @@ function pickCovering(machine: AnyStateMachine, candidates: ModelStep[][]): Mode
     for (const t of best.targets) covered.add(t);
     chosen.push(best.steps);
   }
-  void machine;
   return chosen;
 }
 
@@ -639,4 +808,336 @@ function raisedEventTypes(machine: AnyStateMachine): Set<string> {
     if (event && typeof event === 'object' && 'type' in event) types.add(String(event.type));
   }
   return types;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The peer chart
+
+/**
+ * The world of one peer actor as the traversal models it: whether the runtime has the actor yet,
+ * which signaling session is current, and what the current RTCPeerConnection and its data channel say
+ * (what `isPeerConnectionConnected` and `isChannelOpen` ask, and which events the pc can still fire).
+ */
+export interface PeerWorld {
+  /** The system has an actor for the remote peer (after CONNECT or a first signal from it). */
+  exists: boolean;
+  /** Generation of the current signaling session (the first is 1). */
+  session: number;
+  /** The current pc, by the chart's connection number; null while the chart has none. */
+  pc: { connection: number; state: RTCPeerConnectionState; channel: 'connecting' | 'open' | 'closed' } | null;
+}
+
+/** The ICE ufrag of every remote description in generated paths. */
+export const REMOTE_UFRAG = 'rmt1';
+
+/** A remote description as generated paths carry it (a fake SDP with `a=ice-ufrag:rmt1`). */
+export function remoteDescription(type: 'offer' | 'answer'): { type: 'offer' | 'answer'; sdp: string } {
+  return {
+    type,
+    sdp: `v=0\r\no=remote 1 1 IN IP4 127.0.0.1\r\ns=${type}\r\na=ice-ufrag:${REMOTE_UFRAG}\r\na=ice-pwd:remotepasswordremotepassword\r\n`,
+  };
+}
+
+/** A remote candidate of the current (`rmt1`) or an older (`old0`) ICE generation. */
+export function remoteCandidate(ufrag: string = REMOTE_UFRAG): {
+  candidate: string;
+  sdpMid: string;
+  sdpMLineIndex: number;
+  usernameFragment: string;
+} {
+  return {
+    candidate: `candidate:7 1 udp 2122260223 10.0.0.7 47000 typ host ufrag ${ufrag}`,
+    sdpMid: '0',
+    sdpMLineIndex: 0,
+    usernameFragment: ufrag,
+  };
+}
+
+/** Options of the peer chart's model (and of the system that plays its paths). */
+export interface PeerModelOptions {
+  /** Our id. Default `mmm`. */
+  localId?: string;
+  /** The remote's id: greater than ours makes us impolite (we offer). Default `zzz`. */
+  remoteId?: string;
+  /** Default 1 (so that a second candidate overflows). */
+  maxBufferedCandidates?: number;
+  /** Default 2 (a second restart after a first that did not help). With 0, every recovery from `connected` is a full reconnect. */
+  maxIceRestarts?: number;
+  /** Default 1. */
+  maxReconnects?: number;
+  /** The runtime's delays in ms (their order decides which timer can fire first). */
+  delays?: Partial<PeerDelays>;
+}
+
+/** The peer chart's delays, in ms, as a test configures the runtime. */
+export interface PeerDelays {
+  connectTimeout: number;
+  disconnectedGrace: number;
+  iceRestartInterval: number;
+  reconnectBackoff: number;
+}
+
+/** The delays generated paths assume; `peerSystemOptions()` configures a system with them. */
+export const PEER_DELAYS: PeerDelays = {
+  connectTimeout: 5_000,
+  disconnectedGrace: 2_000,
+  iceRestartInterval: 1_000,
+  reconnectBackoff: 400,
+};
+
+type PeerModelInput = Required<Omit<PeerModelOptions, 'delays'>>;
+
+function peerInput(options: PeerModelOptions): PeerModelInput {
+  return {
+    localId: options.localId ?? 'mmm',
+    remoteId: options.remoteId ?? 'zzz',
+    maxBufferedCandidates: options.maxBufferedCandidates ?? 1,
+    maxIceRestarts: options.maxIceRestarts ?? 2,
+    maxReconnects: options.maxReconnects ?? 1,
+  };
+}
+
+const peerCtx = (snapshot: AnyMachineSnapshot) => snapshot.context as PeerContext;
+
+/** Who sent a remote signal: the remote peer actor (`instance`) and which of its pcs (`connection`). */
+interface RemoteSender {
+  instance: string;
+  connection: number;
+}
+
+/**
+ * Senders a remote signal may come from, relative to the remote pc the chart knows (`connectionOf`):
+ * that pc (`current`), a newer pc of the same remote actor (`newer`: it replaced its pc), an older
+ * one (`older`: a late signal) and a new remote actor (`restarted`: it numbers its pcs from 1 again).
+ */
+function remoteSenders(
+  context: PeerContext,
+): Record<'current' | 'newer' | 'older' | 'restarted', RemoteSender | null> {
+  const known = context.remoteConnection;
+  const instance = context.remoteInstance ?? 'r1';
+  if (known === null)
+    return { current: { instance, connection: 1 }, newer: null, older: null, restarted: null };
+  const restarted = `r${Number(instance.slice(1)) + 1}`;
+  return {
+    // Before our pc is paired, any newer remote pc is the one we talk to.
+    current: { instance, connection: context.paired ? known : known + 1 },
+    newer: { instance, connection: known + 1 },
+    older: known > 0 ? { instance, connection: known - 1 } : null,
+    restarted: { instance: restarted, connection: 1 },
+  };
+}
+
+/**
+ * The peer chart as a model: its events with payloads, what the real world can produce when (a pc
+ * event needs a pc, a channel event an open channel, ...), and the world the src/ guards read.
+ * `paths.ts` stays pure: playing the paths on a system is `createPeerDriver()` in ./model.ts.
+ */
+export function peerModel(options: PeerModelOptions = {}): ChartModel<PeerWorld> {
+  const input = peerInput(options);
+  const delays = { ...PEER_DELAYS, ...options.delays };
+  const exists = (_s: AnyMachineSnapshot, _e: AnyEventObject, w: PeerWorld) => w.exists;
+  const hasPc = (_s: AnyMachineSnapshot, _e: AnyEventObject, w: PeerWorld) => w.pc !== null;
+  const channel =
+    (state: 'connecting' | 'open' | 'closed') => (_s: AnyMachineSnapshot, _e: AnyEventObject, w: PeerWorld) =>
+      w.pc?.channel === state;
+  const connectedWithOpenChannel = (s: AnyMachineSnapshot, _e: AnyEventObject, w: PeerWorld) =>
+    s.matches('connected') && w.pc?.channel === 'open';
+  /** Variants that differ in what the guards tell apart (`connectionOf`): current, replaced, stale. */
+  /** Senders that differ in what the guards tell apart (`connectionOf`), without duplicates. */
+  const senders = (s: AnyMachineSnapshot, which: ('current' | 'newer' | 'older' | 'restarted')[]) => {
+    const all = remoteSenders(peerCtx(s));
+    const found = new Map<string, RemoteSender>();
+    for (const w of which) {
+      const sender = all[w];
+      if (sender) found.set(JSON.stringify(sender), sender);
+    }
+    return [...found.values()];
+  };
+  const done = (output: (s: AnyMachineSnapshot) => unknown) => (type: string, s: AnyMachineSnapshot) => [
+    { type, output: output(s) },
+  ];
+  const failed = (type: string) => [{ type, error: new Error(`model: ${type} failed`) }];
+  const localDescription = (kind: 'offer' | 'answer') => () => ({
+    type: kind,
+    sdp: `v=0\r\ns=local ${kind}\r\n`,
+  });
+
+  return {
+    machine: peerMachine,
+    input: { key: 1, instance: 'model.1', ...input } satisfies PeerInput,
+    delays: { ...delays },
+    provide: (world) => ({
+      guards: {
+        // What the binding of the chart's current connection says, in the modelled world.
+        isPeerConnectionConnected: ({ context }: { context: PeerContext }) => {
+          const pc = world().pc;
+          return pc !== null && pc.connection === context.connection && pc.state === 'connected';
+        },
+        isChannelOpen: ({ context }: { context: PeerContext }) => {
+          const pc = world().pc;
+          return pc !== null && pc.connection === context.connection && pc.channel === 'open';
+        },
+      },
+    }),
+    // States differ by value, world and these counters only: other context (connection numbers,
+    // generations, the ufrag, the resume point) is carried along in each path but does not split
+    // states, which keeps the traversal small. Coverage, measured, says whether this is enough.
+    contextKey: (context) => {
+      const c = context as PeerContext;
+      return [c.bufferedCandidates.length > 0, c.iceRestarts, c.reconnects, c.remotePresent];
+    },
+    environment: {
+      initial: { exists: false, session: 1, pc: null },
+      before: (w, e) => {
+        const event = e as PeerEvent;
+        let next = w;
+        // (Unchanged worlds stay the same object: `inert` relies on it.)
+        if (!w.exists && (event.type === 'CONNECT' || event.type.startsWith('SIGNAL.')))
+          next = { ...next, exists: true };
+        if (event.type === 'REMOTE.PRESENT' && event.generation > w.session)
+          next = { ...next, session: event.generation };
+        if (next.pc && event.type === 'PC.CONNECTION_STATE' && next.pc.state !== event.state)
+          next = { ...next, pc: { ...next.pc, state: event.state } };
+        if (next.pc && event.type === 'CHANNEL.OPEN' && next.pc.channel !== 'open')
+          next = { ...next, pc: { ...next.pc, channel: 'open' } };
+        if (next.pc && event.type === 'CHANNEL.CLOSE' && next.pc.channel !== 'closed')
+          next = { ...next, pc: { ...next.pc, channel: 'closed' } };
+        return next;
+      },
+      after: (w, snapshot) => {
+        if (!snapshot.children.pc) return w.pc ? { ...w, pc: null } : w;
+        const connection = peerCtx(snapshot).connection;
+        if (w.pc?.connection === connection) return w;
+        return { ...w, pc: { connection, state: 'new', channel: 'connecting' } };
+      },
+      key: (w) => [w.exists, w.pc && [w.pc.state, w.pc.channel]],
+    },
+    events: {
+      CONNECT: {},
+      CLOSE: { when: exists },
+      SEND: { payloads: (type) => [{ type, data: 'm' }], when: exists },
+      RETRY: { when: exists },
+      RESTART_ICE: { when: exists },
+      // The heartbeat runs while connected; the remote falls silent.
+      'HEARTBEAT.LOST': { when: (s) => s.matches('connected') },
+      'REMOTE.PRESENT': {
+        // Present on the current session, or on a new one (the signaling session was replaced).
+        payloads: (type, _s, w) => [
+          { type, generation: w.session },
+          { type, generation: w.session + 1 },
+        ],
+        when: exists,
+      },
+      'REMOTE.ABSENT': { when: exists },
+      'SIGNAL.DESCRIPTION': {
+        payloads: (type, s, w) => [
+          ...senders(s, ['current', 'newer', 'older', 'restarted']).map((sender) => ({
+            type,
+            generation: w.session,
+            ...sender,
+            description: remoteDescription('offer'),
+          })),
+          ...senders(s, ['current']).map((sender) => ({
+            type,
+            generation: w.session,
+            ...sender,
+            description: remoteDescription('answer'),
+          })),
+        ],
+      },
+      'SIGNAL.CANDIDATE': {
+        payloads: (type, s, w) => [
+          ...senders(s, ['current', 'older']).map((sender) => ({
+            type,
+            generation: w.session,
+            ...sender,
+            candidate: remoteCandidate(),
+          })),
+          // Of the current remote pc, but of an ICE generation before the remote's last restart.
+          ...senders(s, ['current']).map((sender) => ({
+            type,
+            generation: w.session,
+            ...sender,
+            candidate: remoteCandidate('old0'),
+          })),
+        ],
+      },
+      'SIGNAL.HELLO': {
+        payloads: (type, s, w) =>
+          senders(s, ['current', 'newer']).map((sender) => ({ type, generation: w.session, ...sender })),
+      },
+      'SIGNAL.BYE': {
+        payloads: (type, s, w) =>
+          senders(s, ['current']).map((sender) => ({ type, generation: w.session, ...sender })),
+      },
+      'REMOTE_DESCRIPTION.SET': { internal: true },
+      'PC.ICE_CANDIDATE': {
+        payloads: (type) => [
+          {
+            type,
+            candidate: {
+              ...remoteCandidate('loc1'),
+              candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 40001 typ host',
+            },
+          },
+        ],
+        when: hasPc,
+      },
+      'PC.CONNECTION_STATE': {
+        payloads: (type) =>
+          (['connected', 'disconnected', 'failed'] as const).map((state) => ({ type, state })),
+        // The binding reports changes only.
+        when: (_s, e, w) => w.pc !== null && w.pc.state !== (e as PeerEvent & { state: string }).state,
+      },
+      // Nothing in src/ reports PC.ERROR: only pure walks send it.
+      'PC.ERROR': { payloads: (type) => [{ type, code: 'pc-error', message: 'model' }], pureOnly: true },
+      'CHANNEL.OPEN': { when: channel('connecting') },
+      'CHANNEL.CLOSE': { when: (s, e, w) => hasPc(s, e, w) && w.pc?.channel !== 'closed' },
+      'CHANNEL.HELLO': { payloads: (type) => [{ type, lastDelivered: 0 }], when: channel('open') },
+      'CHANNEL.BUFFER_LOW': { when: connectedWithOpenChannel },
+      'CHANNEL.SEND_FAILED': {
+        payloads: (type) => [{ type, message: 'send queue is full' }],
+        when: connectedWithOpenChannel,
+      },
+      'xstate.done.actor.createOffer': { payloads: done(localDescription('offer')) },
+      'xstate.error.actor.createOffer': { payloads: failed },
+      'xstate.done.actor.createAnswer': { payloads: done(localDescription('answer')) },
+      'xstate.error.actor.createAnswer': { payloads: failed },
+      'xstate.done.actor.setRemoteDescription': { payloads: done(() => ({ ufrag: REMOTE_UFRAG })) },
+      'xstate.error.actor.setRemoteDescription': { payloads: failed },
+      'xstate.done.actor.acceptOffer': { payloads: done(() => ({ ufrag: REMOTE_UFRAG })) },
+      'xstate.error.actor.acceptOffer': { payloads: failed },
+      'xstate.after.connectTimeout': {},
+      'xstate.after.iceRestartInterval': {},
+      'xstate.after.disconnectedGrace': {},
+      'xstate.after.reconnectBackoff': {},
+    },
+  };
+}
+
+/** The configurations `peerPaths()` explores: both sides of perfect negotiation, with and without ICE restarts. */
+export const PEER_CONFIGURATIONS: readonly PeerModelOptions[] = [
+  { remoteId: 'zzz' },
+  { remoteId: 'aaa' },
+  { remoteId: 'zzz', maxIceRestarts: 0 },
+];
+
+/** A path through the peer chart, with the peer input it was generated for. */
+export interface PeerPath extends ModelPath {
+  /** Ids and bounds: what `createPeerDriver({ input })` configures the system with. */
+  input: PeerInput;
+}
+
+/**
+ * Paths through the peer chart that together reach every state node and take every transition that
+ * a real-world event can cause, for the impolite and the polite side (and with ICE restarts off, where
+ * every recovery from `connected` is a full reconnect). Each step says the chart event (with payload)
+ * and the state the peer must be in afterwards: `createPeerDriver()` plays them on the fakes.
+ * Deterministic: the same chart gives the same paths.
+ */
+export function peerPaths(configurations: readonly PeerModelOptions[] = PEER_CONFIGURATIONS): PeerPath[] {
+  return coveringPaths(
+    configurations.map((options) => new ChartExplorer(peerModel(options))),
+    'runtime',
+  ) as PeerPath[];
 }

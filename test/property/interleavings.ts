@@ -201,11 +201,12 @@ export async function runInterleaving(
 
   const checkCounts = () => {
     for (const [i, system] of systems.entries()) {
-      const remotes = Object.values(system.actor.getSnapshot().children)
-        .filter(
-          (child) => child && child.id !== SIGNALING_CHILD_ID && child.getSnapshot().status === 'active',
-        )
-        .map((child) => (child?.getSnapshot() as { context: { remoteId: string } }).context.remoteId);
+      const remotes: string[] = [];
+      for (const child of Object.values(system.actor.getSnapshot().children)) {
+        if (!child || child.id === SIGNALING_CHILD_ID) continue;
+        const snapshot = child.getSnapshot() as { status: string; context: { remoteId: string } };
+        if (snapshot.status === 'active') remotes.push(snapshot.context.remoteId);
+      }
       if (new Set(remotes).size !== remotes.length) violations.push(`${ids[i]}: two actors for one peer id`);
       const open = pcs.filter(({ pc, owner }) => owner === ids[i] && !pc.closed).length;
       if (open > remotes.length)

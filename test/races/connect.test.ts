@@ -182,6 +182,21 @@ describe('routing between peers', () => {
     });
   });
 
+  it('state$ subscribed late starts from the state at subscription, not at handle creation', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    const toBob = alice.connect('bob'); // discovering when the handle is made
+    toBob.close();
+    await flush();
+    const first: string[] = [];
+    toBob.state$.subscribe((s) => first.push(s));
+    expect(first).toEqual(['closed']);
+    const signaling: string[] = [];
+    alice.signaling$.subscribe((s) => signaling.push(s));
+    expect(signaling).toEqual(['open']);
+    await expect(alice.signalingOpen()).resolves.toBeUndefined();
+  });
+
   it('RC-9 connect(peerId) twice at once: one actor, one RTCPeerConnection', async () => {
     h = createHarness();
     const alice = await h.system('alice');
