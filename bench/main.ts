@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
- * benchmark lives in its own file next to this one (connect.ts; throughput.ts and recovery.ts
+ * benchmark lives in its own file next to this one (connect.ts, recovery.ts; throughput.ts
  * later). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
+import { recoveryJson, recoveryRunLines, recoverySummaryLines, runRecoveryBench } from './recovery.js';
 
 /** Runs fewer than this give a warning: medians and p95 of fewer samples are rough. */
 const RECOMMENDED_RUNS = 15;
@@ -59,6 +60,28 @@ program
     );
     for (const line of connectSummaryLines(result)) console.log(line);
     if (opts.json) console.log(connectJson(result));
+  });
+
+program
+  .command('recovery')
+  .description(
+    'wrtc through a UDP relay: heal → data after a 3 s and a 20 s partition, and a killed remote detected',
+  )
+  .option('--runs <n>', 'runs of each scenario (one run takes about 30 s)', positiveInteger, 3)
+  .option('--timeout <ms>', 'bound of every single wait, in ms', positiveInteger, 30_000)
+  .option('--json', 'end stdout with one JSON line {"healToDataMs3s","healToDataMs20s","deadPeerDetectMs"}')
+  .action(async (opts: { runs: number; timeout: number; json?: boolean }) => {
+    const result = await runRecoveryBench(
+      { runs: opts.runs, timeoutMs: opts.timeout },
+      {
+        run: (run) => {
+          for (const line of recoveryRunLines(run)) console.log(line);
+        },
+        progress: (line) => process.stderr.write(`${line}\n`),
+      },
+    );
+    for (const line of recoverySummaryLines(result)) console.log(line);
+    if (opts.json) console.log(recoveryJson(result));
   });
 
 try {

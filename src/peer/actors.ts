@@ -229,21 +229,11 @@ export function providePeerMachine(deps: PeerDependencies) {
     actions: {
       /** ICE-4 in arrival order; ICE-6: candidates of another ICE generation than the new description's are dropped. */
       drainRemoteCandidates: ({ context, event }) => {
-        const resources = resourcesOf(context);
         const ufrag = event.type === 'REMOTE_DESCRIPTION.SET' ? event.ufrag : context.remoteUfrag;
+        // Candidates of another ICE generation (an old one, or an ignored glare offer's) are dropped by
+        // rule, not reported as errors (ICE-6, ICE-8).
         for (const candidate of context.bufferedCandidates) {
           if (isOfGeneration(candidate, ufrag)) bindingFor(context)?.addIceCandidate(candidate);
-          else if (resources && candidate) {
-            registry.errors.next(
-              new PeerstateError(
-                'candidate-failed',
-                `dropped a candidate of an old ICE generation: ${candidate.candidate}`,
-                {
-                  peerId: resources.remoteId,
-                },
-              ),
-            );
-          }
         }
       },
       addRemoteCandidate: ({ context, event }) => {
