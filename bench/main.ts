@@ -8,6 +8,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
 import { recoveryJson, recoveryRunLines, recoverySummaryLines, runRecoveryBench } from './recovery.js';
+import { runThroughputBench } from './throughput.js';
 
 /** Runs fewer than this give a warning: medians and p95 of fewer samples are rough. */
 const RECOMMENDED_RUNS = 15;
@@ -60,6 +61,22 @@ program
     );
     for (const line of connectSummaryLines(result)) console.log(line);
     if (opts.json) console.log(connectJson(result));
+  });
+
+program
+  .command('throughput')
+  .description(
+    '@roamhq/wrtc, 64 KiB messages: peerstate send (framing, acks) vs. raw dc.send, 4 MiB high / 1 MiB low marks',
+  )
+  .option('--runs <n>', 'counted runs of each side, alternating (below 5: a warning)', positiveInteger, 5)
+  .option('--megabytes <n>', 'MiB sent per run, in 64 KiB messages', positiveInteger, 64)
+  .option('--json', 'end stdout with one JSON line {"peerstateMBps","rawMBps","ratio"}')
+  .action(async (opts: { runs: number; megabytes: number; json?: boolean }) => {
+    process.exitCode = await runThroughputBench({
+      runs: opts.runs,
+      megabytes: opts.megabytes,
+      json: opts.json === true,
+    });
   });
 
 program

@@ -262,7 +262,12 @@ export const peerMachine = setup({
     }),
     recordAbsence: assign({ remotePresent: false }),
     /** A new RTCPeerConnection: the next connection number, not yet paired with a remote one. */
-    nextConnection: assign({ connection: ({ context }) => context.connection + 1, paired: false }),
+    // A new pc starts a new round of ICE restarts, with the full connect timeout.
+    nextConnection: assign({
+      connection: ({ context }) => context.connection + 1,
+      paired: false,
+      iceRestarts: 0,
+    }),
     pairRemoteConnection: assign({
       remoteConnection: ({ context, event }) =>
         'connection' in event ? event.connection : context.remoteConnection,
@@ -341,6 +346,12 @@ export const peerMachine = setup({
     recordTimeout: assign({
       error: { code: 'timeout', message: 'no connection before the connect timeout' },
     }),
+    recordResumeTimeout: assign({
+      error: {
+        code: 'resume-timeout',
+        message: 'no resume hello after an ICE restart; reconnecting with a new pc',
+      },
+    }),
     recordRestartsExhausted: assign({
       error: ({ context }) => ({
         code: 'ice-restarts-exhausted',
@@ -416,6 +427,8 @@ export const peerMachine = setup({
     disconnectedGrace: 2_000,
     /** While restarting, how long one ICE restart may take before the next, in ms. */
     iceRestartInterval: 3_000,
+    /** After an ICE restart, how long `handshaking` may wait for the remote's hello before a full reconnect, in ms. */
+    resumeTimeout: 1_000,
     /** Wait before a full reconnect, in ms; src supplies exponential backoff with jitter. */
     reconnectBackoff: 1_000,
   },
@@ -742,7 +755,16 @@ export const peerMachine = setup({
     handshaking: {
       description: 'ICE/DTLS is up; the data channel opens and both ends say where delivery resumes.',
       initial: 'opening',
-      after: { connectTimeout: { target: '#peer.discovering.retrying', actions: 'recordTimeout' } },
+      after: {
+        connectTimeout: { target: '#peer.discovering.retrying', actions: 'recordTimeout' },
+        // After an ICE restart on the same pc, SCTP may wait out its backed-off retransmit timer before
+        // the remote's hello gets through (seconds): a new pc on both sides is faster.
+        resumeTimeout: {
+          guard: 'isRestartingIce',
+          target: '#peer.discovering.retrying',
+          actions: 'recordResumeTimeout',
+        },
+      },
       on: {
         'SIGNAL.CANDIDATE': [
           { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },

@@ -9,6 +9,7 @@ export type PeerstateErrorCode =
   | 'peer-closed'
   | 'system-stopped'
   | 'outbox-full'
+  | 'message-too-large'
   | 'undelivered'
   | 'send-failed'
   | 'operation-timeout'

@@ -56,7 +56,7 @@ export interface PeerSystemOptions {
   accept?: (peerId: string) => boolean;
   /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
   connectTimeoutMs?: number;
-  /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before `failed`. Default 8. */
+  /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before a full reconnect. Default 8. */
   maxIceRestarts?: number;
   /** Full reconnects (a new RTCPeerConnection on both sides, after backoff) before `failed`. Default 5. */
   maxReconnects?: number;
@@ -66,6 +66,8 @@ export interface PeerSystemOptions {
   disconnectedGraceMs?: number;
   /** While restarting, time one ICE restart may take before the next. Default 3000 ms. */
   iceRestartIntervalMs?: number;
+  /** After an ICE restart, time the resume handshake may take before a full reconnect. Default 1000 ms. */
+  resumeTimeoutMs?: number;
   /** Heartbeat period over the data channel. Default 500 ms. */
   heartbeatIntervalMs?: number;
   /** Heartbeat periods without a frame from the remote before an ICE restart. Default 3 (about 1.5-2 s). */
@@ -113,10 +115,11 @@ export interface PeerHandle {
    */
   send(data: string | Uint8Array): void;
   /**
-   * Resolves when the outbox has room for another message (at once if it has): the backpressure
-   * signal for senders. Rejects with PeerClosedError if the peer is or becomes closed.
+   * Resolves when the outbox has room for `data` (or, without it, for another message), at once if it
+   * has: the backpressure signal for senders. Rejects with PeerClosedError if the peer is or becomes
+   * closed, and with a `message-too-large` error if `data` could never fit.
    */
-  writable(): Promise<void>;
+  writable(data?: string | Uint8Array): Promise<void>;
   /**
    * Resolves when every message sent so far was acknowledged by the remote: `await peer.flushed()`
    * before `close()` is a graceful close. Rejects with PeerClosedError if the peer closes first.
@@ -164,6 +167,14 @@ export interface PeerSystem {
 /** The states of the signaling session (the signaling chart's top level). */
 export type SignalingState = 'disconnected' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/** A message larger than the outbox's byte limit: it could never be sent. */
+function tooLarge(peerId: string, data: string | Uint8Array): PeerstateError {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : data.byteLength;
+  return new PeerstateError('message-too-large', `a message of ${bytes} bytes is larger than the outbox`, {
+    peerId,
+  });
+}
+
 function topState(snapshot: PeerSnapshot): PeerState {
   const value = snapshot.value;
   return (typeof value === 'string' ? value : Object.keys(value)[0]) as PeerState;
@@ -188,6 +199,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
     disconnectedGraceMs: options.disconnectedGraceMs ?? 2_000,
     iceRestartIntervalMs: options.iceRestartIntervalMs ?? 3_000,
+    resumeTimeoutMs: options.resumeTimeoutMs ?? 1_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
     heartbeatMisses: options.heartbeatMisses ?? 3,
     reconnectBackoff: { initialMs: 250, maxMs: 8_000, ...options.peerReconnectBackoff },
@@ -285,6 +297,7 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       send(data) {
         const resources = registry.get(key);
         if (!resources || ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
+        if (!resources.outbox.canHold(data)) throw tooLarge(id, data);
         if (!resources.outbox.fits(data)) throw new OutboxFullError(id, resources.outbox.limits);
         ref.send({ type: 'SEND', data });
       },
@@ -294,11 +307,12 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
       restartIce() {
         if (ref.getSnapshot().status === 'active') ref.send({ type: 'RESTART_ICE' });
       },
-      writable() {
+      writable(data) {
         const resources = registry.get(key);
         if (!resources || ref.getSnapshot().status !== 'active')
           return Promise.reject(new PeerClosedError(id));
-        return resources.outbox.whenWritable().then(() => {
+        if (data !== undefined && !resources.outbox.canHold(data)) return Promise.reject(tooLarge(id, data));
+        return resources.outbox.whenWritable(data).then(() => {
           if (ref.getSnapshot().status !== 'active') throw new PeerClosedError(id);
         });
       },

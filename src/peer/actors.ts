@@ -29,6 +29,8 @@ export interface PeerDependencies {
   disconnectedGraceMs: number;
   /** While restarting, time one ICE restart may take before the next, in ms. */
   iceRestartIntervalMs: number;
+  /** After an ICE restart, time the resume handshake may take before a full reconnect, in ms. */
+  resumeTimeoutMs: number;
   /** Heartbeat period, in ms. */
   heartbeatIntervalMs: number;
   /** Heartbeat periods without any frame from the remote before it counts as lost. */
@@ -276,6 +278,7 @@ export function providePeerMachine(deps: PeerDependencies) {
       connectTimeout: deps.connectTimeoutMs,
       disconnectedGrace: deps.disconnectedGraceMs,
       iceRestartInterval: deps.iceRestartIntervalMs,
+      resumeTimeout: deps.resumeTimeoutMs,
       // Exponential backoff with full jitter: the n-th reconnect waits up to initial·2^(n-1), capped.
       reconnectBackoff: ({ context }) =>
         Math.random() *

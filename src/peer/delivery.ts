@@ -72,11 +72,21 @@ export class Outbox {
     );
   }
 
-  /** Resolves when there is room for at least one more message (now, if there is). */
-  whenWritable(): Promise<void> {
-    if (this.size < this.limits.maxMessages && this.heldBytes < this.limits.maxBytes)
-      return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /** Whether `data` could ever fit: no larger than the byte limit. */
+  canHold(data: string | Uint8Array): boolean {
+    return payloadOf(data).byteLength <= this.limits.maxBytes;
+  }
+
+  /**
+   * Resolves when `data` fits (or, without `data`, when there is room for one more message), now if
+   * it does. The caller checked `canHold(data)`.
+   */
+  async whenWritable(data?: string | Uint8Array): Promise<void> {
+    const room = () =>
+      data === undefined
+        ? this.size < this.limits.maxMessages && this.heldBytes < this.limits.maxBytes
+        : this.fits(data);
+    while (!room()) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** Resolves when the outbox holds nothing: every message was acknowledged (or taken by `takeAll`). */
@@ -85,11 +95,15 @@ export class Outbox {
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
-  /** Appends a message; the caller checked `fits`. Returns its sequence number. */
+  /**
+   * Appends a message; the caller checked `fits`. Returns its sequence number. Bytes are copied: the
+   * caller may reuse its buffer, and a resend after a reconnect carries what was sent the first time.
+   */
   push(data: string | Uint8Array): number {
     const seq = this.nextSeq++;
-    const bytes = payloadOf(data).byteLength;
-    this.held.push({ seq, data, bytes, frames: null, framesSent: 0 });
+    const held = typeof data === 'string' ? data : data.slice();
+    const bytes = payloadOf(held).byteLength;
+    this.held.push({ seq, data: held, bytes, frames: null, framesSent: 0 });
     this.heldBytes += bytes;
     return seq;
   }

@@ -145,12 +145,13 @@ export class Reassembler {
       return new Error(`message ${frame.seq} is larger than ${this.maxMessageBytes} bytes`);
     }
     if (frame.kind === 'part') {
-      this.parts.push(frame.bytes.slice());
+      // Each received frame arrives in its own buffer: a view needs no copy.
+      this.parts.push(frame.bytes);
       return null;
     }
     const whole = this.parts.length === 0 ? frame.bytes : concat([...this.parts, frame.bytes], this.bytes);
     this.reset();
-    if (!frame.text) return { seq: frame.seq, data: whole.slice() };
+    if (!frame.text) return { seq: frame.seq, data: whole };
     try {
       return { seq: frame.seq, data: decoder.decode(whole) };
     } catch {

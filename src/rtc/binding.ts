@@ -71,6 +71,7 @@ export class PeerConnectionBinding {
   private channelClosed = false;
   private waitingForLow = false;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
+  private frameBytes: number | undefined;
   /** Settles when the last operation started has settled (the operations chain). */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -202,15 +203,26 @@ export class PeerConnectionBinding {
     });
   }
 
-  /** Largest frame to send, in bytes: the SCTP transport's maxMessageSize (webrtc-pc §6.1), capped at 256 KiB. */
+  /**
+   * Largest frame to send, in bytes: the SCTP transport's maxMessageSize (webrtc-pc §6.1), capped at
+   * 256 KiB. Read once the channel is open (it does not change for the association): on wrtc every
+   * property read is a blocking call into its network thread.
+   */
   get maxFrameBytes(): number {
+    if (this.frameBytes !== undefined) return this.frameBytes;
     const max = this.pc.sctp?.maxMessageSize;
-    return Math.min(max !== undefined && Number.isFinite(max) && max > 0 ? max : 65_536, 262_144);
+    const bytes = Math.min(max !== undefined && Number.isFinite(max) && max > 0 ? max : 65_536, 262_144);
+    if (this.channelOpened) this.frameBytes = bytes;
+    return bytes;
   }
 
-  /** True while the channel is open and below the high-water mark. */
+  /**
+   * True while the channel is open and below the high-water mark. Open/closed come from the
+   * channel's events (no native call); while waiting for the low mark it is false without asking.
+   */
   get canSend(): boolean {
-    return this.channel.readyState === 'open' && this.channel.bufferedAmount < this.options.highWaterMark;
+    if (!this.channelOpened || this.channelClosed || this.closed || this.waitingForLow) return false;
+    return this.channel.bufferedAmount < this.options.highWaterMark;
   }
 
   /** Sends one frame. Throws what `RTCDataChannel.send` throws (e.g. InvalidStateError). */

@@ -269,6 +269,7 @@ export function peerSystemOptions(
     connectTimeoutMs: delays.connectTimeout,
     disconnectedGraceMs: delays.disconnectedGrace,
     iceRestartIntervalMs: delays.iceRestartInterval,
+    resumeTimeoutMs: delays.resumeTimeout,
     peerReconnectBackoff: { initialMs: delays.reconnectBackoff, maxMs: delays.reconnectBackoff },
     heartbeatIntervalMs: PEER_HEARTBEAT.intervalMs,
     heartbeatMisses: PEER_HEARTBEAT.misses,
@@ -482,7 +483,13 @@ export function createPeerDriver(options: PeerDriverOptions): PeerDriver {
     'xstate.done.actor.acceptOffer': (step) => settleInvoke(step, 'resolve'),
     'xstate.error.actor.acceptOffer': (step) => settleInvoke(step, 'reject'),
   };
-  for (const delay of ['connectTimeout', 'iceRestartInterval', 'disconnectedGrace', 'reconnectBackoff']) {
+  for (const delay of [
+    'connectTimeout',
+    'iceRestartInterval',
+    'disconnectedGrace',
+    'resumeTimeout',
+    'reconnectBackoff',
+  ]) {
     executors[`xstate.after.${delay}`] = (step) =>
       world.fireDelayed(peer().actor, step.event.type, remoteAlive);
   }

@@ -874,6 +874,7 @@ export interface PeerDelays {
   connectTimeout: number;
   disconnectedGrace: number;
   iceRestartInterval: number;
+  resumeTimeout: number;
   reconnectBackoff: number;
 }
 
@@ -882,6 +883,7 @@ export const PEER_DELAYS: PeerDelays = {
   connectTimeout: 5_000,
   disconnectedGrace: 2_000,
   iceRestartInterval: 1_000,
+  resumeTimeout: 600,
   reconnectBackoff: 400,
 };
 
@@ -1110,6 +1112,7 @@ export function peerModel(options: PeerModelOptions = {}): ChartModel<PeerWorld>
       'xstate.after.connectTimeout': {},
       'xstate.after.iceRestartInterval': {},
       'xstate.after.disconnectedGrace': {},
+      'xstate.after.resumeTimeout': {},
       'xstate.after.reconnectBackoff': {},
     },
   };

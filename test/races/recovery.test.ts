@@ -149,6 +149,38 @@ describe('recovery (ICE-9)', () => {
     expect(pcA2.remoteDescription?.sdp).toBe(pcB2.localDescription?.sdp);
   });
 
+  it('ICE-9 a restart whose resume hello does not come (stalled SCTP) becomes a full reconnect after resumeTimeout', async () => {
+    h = createHarness();
+    fakeClock();
+    const { toBob, toAlice, pcA, pcB } = await h.connectedPair();
+    const received: (string | Uint8Array)[] = [];
+    toAlice.messages$.subscribe((m) => received.push(m));
+    toBob.restartIce();
+    toBob.send('during');
+    await flush();
+    await h.quiesce(pcA, pcB);
+    // Negotiation is done and the pc still says connected, but no hello gets through: the path is down.
+    expect(toBob.actor.getSnapshot().matches({ handshaking: 'resuming' })).toBe(true);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(toBob.state).toBe('handshaking');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    expect(pcA.closed).toBe(true);
+    await vi.advanceTimersByTimeAsync(250);
+    const pcA2 = h.pcOf('alice');
+    await h.quiesce(pcA2);
+    await h.quiesce(pcA2, h.pcOf('bob'));
+    const pcB3 = h.pcOf('bob');
+    expect(pcA2).not.toBe(pcA);
+    expect(pcB3).not.toBe(pcB);
+    for (const pc of [pcA2, pcB3]) pc.setConnectionState('connected');
+    for (const pc of [pcA2, pcB3]) pc.channels[0]?.open();
+    await flush();
+    await exchange(pcA2, pcB3);
+    expect(toBob.state).toBe('connected');
+    expect(received).toEqual(['during']);
+  });
+
   it('ICE-9 when full reconnects run out too, the peer fails and says why', async () => {
     h = createHarness();
     fakeClock();
