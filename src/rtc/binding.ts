@@ -182,14 +182,14 @@ export class PeerConnectionBinding {
     });
   }
 
-  /** The pc's connectionState is `connected` now. */
+  /** The pc's connectionState is `connected` now, as its events said (no native call: the chart asks often). */
   get isConnected(): boolean {
-    return !this.closed && this.pc.connectionState === 'connected';
+    return !this.closed && this.connectionState === 'connected';
   }
 
-  /** The data channel is open now. */
+  /** The data channel is open now, as its events said. */
   get isChannelOpen(): boolean {
-    return !this.closed && this.channel.readyState === 'open';
+    return !this.closed && this.channelOpened && !this.channelClosed;
   }
 
   /**
@@ -198,7 +198,9 @@ export class PeerConnectionBinding {
    */
   addIceCandidate(candidate: Candidate | null): void {
     const apply = () => (candidate ? this.pc.addIceCandidate(candidate) : this.pc.addIceCandidate());
-    this.run('addIceCandidate', this.abort.signal, apply).catch((error: unknown) => {
+    // Outside our operations chain: the chart applies candidates only after the remote description is
+    // set, and the pc chains them itself; chaining them here would hold createAnswer behind them.
+    this.run('addIceCandidate', this.abort.signal, apply, false).catch((error: unknown) => {
       if (!this.closed) this.listener.error(error instanceof Error ? error : new Error(String(error)));
     });
   }
@@ -282,8 +284,8 @@ export class PeerConnectionBinding {
    * `signal` or by `close()`. A cancelled operation that has not started never starts; one that has
    * started holds the chain until it settles or times out, and its late result is ignored.
    */
-  private run<T>(name: string, signal: AbortSignal, operation: () => Promise<T>): Promise<T> {
-    const previous = this.chain;
+  private run<T>(name: string, signal: AbortSignal, operation: () => Promise<T>, chained = true): Promise<T> {
+    const previous = chained ? this.chain : Promise.resolve();
     let release: () => void = () => {};
     const released = new Promise<void>((done) => {
       release = done;
@@ -336,7 +338,7 @@ export class PeerConnectionBinding {
         pending.then(done, done);
       });
     });
-    this.chain = released;
+    if (chained) this.chain = released;
     return result;
   }
 }
