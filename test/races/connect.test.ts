@@ -291,7 +291,7 @@ describe('handshake and delivery', () => {
     expect(data).toHaveLength(1);
   });
 
-  it('DC-4 / DC-5 a send that throws midway keeps the unsent rest queued in order and reports an error; nothing escapes', async () => {
+  it('DC-5 send() throws: the message stays queued in order, an error is reported, nothing escapes; the next flush sends it', async () => {
     h = createHarness();
     const { pcA } = await connected();
     const alice = h.systems.get('alice');

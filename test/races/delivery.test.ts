@@ -79,6 +79,30 @@ describe('delivery across reconnects', () => {
     expect(received).toEqual(['q1', 'q2', 'q3']);
   });
 
+  it('DC-4 the channel closes halfway through a flush: the unsent rest stays queued in order and goes out on the next channel, once', async () => {
+    h = createHarness();
+    fakeClock();
+    const { toBob, received, exchange } = await pair();
+    const channel = h.pcOf('alice').channels[0];
+    if (!channel) throw new Error('channel expected');
+    // Check-then-send: the channel reads open when the flush starts and closes after two sends.
+    const send = channel.send.bind(channel);
+    let sends = 0;
+    channel.send = (data) => {
+      if (++sends === 3) channel.closeFromRemote();
+      send(data);
+    };
+    for (const m of ['c1', 'c2', 'c3', 'c4', 'c5']) toBob.send(m);
+    await flush();
+    expect(sends).toBe(3);
+    expect(toBob.state).toBe('discovering');
+    // A new pc after the backoff: the rest (and anything not acknowledged) goes out on it.
+    await vi.advanceTimersByTimeAsync(250);
+    await bringUp(exchange);
+    expect(toBob.state).toBe('connected');
+    expect(received).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+  });
+
   it('DC-6 rapid restart and reconnect cycles with messages queued throughout: every message once, in order', async () => {
     h = createHarness();
     fakeClock();
