@@ -5,8 +5,8 @@
 import { SingleBar } from 'cli-progress';
 import type { PeerHandle, PeerState } from '../index.js';
 import { createNodePeerSystem } from '../node/index.js';
+import { createInspectionRecorder } from '../node/inspection-recorder.js';
 import { startSignalingServer } from '../server/index.js';
-import { createInspectionRecorder } from './recorder.js';
 
 /** Demo parameters. */
 export interface DemoOptions {

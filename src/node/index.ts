@@ -29,3 +29,4 @@ export function createNodePeerSystem(options: NodePeerSystemOptions): PeerSystem
 }
 
 export * from '../index.js';
+export { createInspectionRecorder, type InspectionRecorder } from './inspection-recorder.js';

@@ -1,7 +1,7 @@
 /** What the generated Mermaid and SVG must show, read from the files the generator writes. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listCharts } from '../../src/visualize/charts.js';
-import { renderChart } from '../../src/visualize/generate.js';
+import { renderChart } from '../../src/visualize/render.js';
 import { walkMachine } from '../../src/visualize/walk.js';
 
 const PEER_STATES = [

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { checkVisualizations } from '../../src/visualize/generate.js';
+import { checkVisualizations } from '../../src/node/visualizations.js';
 
 const OUT = fileURLToPath(new URL('../../visualizations/', import.meta.url));
 

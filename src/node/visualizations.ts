@@ -1,42 +1,13 @@
 /**
- * Generates visualizations/ from the charts: per chart `<chart>.mmd` (Mermaid), `<chart>.svg`
- * (Graphviz, offline) and `<chart>.json` (`machine.config` for the Stately tools). The output is a
- * pure function of machines/ (stable order, no timestamps), so it can be checked for freshness.
- * visualizations/ holds generated files only.
+ * visualizations/ on disk: `tsx src/node/visualizations.ts [--check] [--out DIR]` writes the files
+ * that src/visualize renders from machines/, or with `--check` writes nothing and exits 1 listing the
+ * files that are missing, changed or extra. visualizations/ holds generated files only.
  */
 
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AnyStateMachine } from 'xstate';
-import { listCharts } from './charts.js';
-import { toDot } from './dot.js';
-import { configToJson } from './json.js';
-import { toMermaid } from './mermaid.js';
-import { renderSvg } from './svg.js';
-import { walkMachine } from './walk.js';
-
-/** The files of one chart, by file name; Graphviz warnings go to `onWarning` (default: stderr). */
-export async function renderChart(
-  name: string,
-  machine: AnyStateMachine,
-  onWarning?: (message: string) => void,
-): Promise<Map<string, string>> {
-  const graph = walkMachine(machine);
-  return new Map([
-    [`${name}.json`, configToJson(machine)],
-    [`${name}.mmd`, toMermaid(graph)],
-    [`${name}.svg`, await renderSvg(toDot(graph), onWarning)],
-  ]);
-}
-
-/** Every file visualizations/ should hold, by file name, sorted. */
-export async function renderAll(): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  for (const { name, machine } of listCharts()) {
-    for (const [file, content] of await renderChart(name, machine)) files.set(file, content);
-  }
-  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
+import { fileURLToPath } from 'node:url';
+import { renderAll } from '../visualize/render.js';
 
 async function listFiles(dir: string): Promise<string[]> {
   try {
@@ -91,4 +62,44 @@ export async function generateVisualizations(outDir: string): Promise<string[]> 
     written.push(target);
   }
   return written;
+}
+
+const DEFAULT_OUT = fileURLToPath(new URL('../../visualizations/', import.meta.url));
+
+/** Runs the command with `args` (without node and script); resolves to the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  const check = args.includes('--check');
+  const outAt = args.indexOf('--out');
+  const outDir = path.resolve(outAt >= 0 ? (args[outAt + 1] ?? '') : DEFAULT_OUT);
+  const relative = (file: string) => path.relative(process.cwd(), path.join(outDir, file)) || file;
+  if (!check) {
+    const written = await generateVisualizations(outDir);
+    for (const file of written) console.log(`wrote ${path.relative(process.cwd(), file)}`);
+    return 0;
+  }
+  const { missing, changed, extra } = await checkVisualizations(outDir);
+  for (const file of missing) console.error(`missing: ${relative(file)}`);
+  for (const file of changed) console.error(`changed: ${relative(file)}`);
+  for (const file of extra) console.error(`extra: ${relative(file)}`);
+  const stale = missing.length + changed.length + extra.length;
+  if (stale > 0) {
+    console.error(
+      `${stale} file(s) in ${relative('.')} are not what the charts generate: run npm run visualize`,
+    );
+    return 1;
+  }
+  console.log(`${relative('.')} is fresh`);
+  return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 2;
+    },
+  );
 }
