@@ -322,6 +322,8 @@ export const peerMachine = setup({
     enqueueMessage: () => {},
     /** Sends queued messages while the channel accepts them; the one flush path (DC-3). Supplied from src/. */
     flushOutbox: () => {},
+    /** Right after our hello, on a first connection (nothing ever sent), the queued messages follow. Supplied from src/. */
+    flushFirstMessages: () => {},
     /** Resend from the remote's resume point: what it delivered is released, the rest goes again. Supplied from src/. */
     resumeOutbox: () => {},
     /** Refuses every message still queued with a typed error (no silent drop). Supplied from src/. */
@@ -801,7 +803,7 @@ export const peerMachine = setup({
           on: { 'CHANNEL.OPEN': { target: 'resuming' } },
         },
         resuming: {
-          entry: 'sendChannelHello',
+          entry: ['sendChannelHello', 'flushFirstMessages'],
           always: { guard: 'hasRemoteResumePoint', target: '#peer.connected' },
         },
       },

@@ -139,6 +139,20 @@ function createReceiver(
   };
 }
 
+/**
+ * Sends what the outbox may send now on `binding`; when it pauses at the high-water mark, the binding
+ * reports CHANNEL.BUFFER_LOW later. Returns the error message if a send threw (DC-5), else undefined.
+ */
+function flushNow(
+  resources: PeerResources | undefined,
+  binding: PeerConnectionBinding | null,
+): string | undefined {
+  if (!resources || !binding) return undefined;
+  const result = resources.outbox.flush(binding);
+  if (result.status === 'paused') binding.waitForBufferLow();
+  return result.status === 'failed' ? toError(result.error).message : undefined;
+}
+
 /** Empties a closing peer's outbox; what it held is reported as an UndeliveredError, never dropped silently. */
 function releaseHeld(registry: PeerResourceRegistry, resources: PeerResources | undefined): void {
   const held = resources?.outbox.takeAll();
@@ -256,18 +270,19 @@ export function providePeerMachine(deps: PeerDependencies) {
         if (event.type === 'SEND') resourcesOf(context)?.outbox.push(event.data);
       },
       flushOutbox: enqueueActions(({ context, enqueue }) => {
-        const resources = resourcesOf(context);
-        const binding = bindingFor(context);
-        if (!resources || !binding) return;
-        const result = resources.outbox.flush(binding);
-        if (result.status === 'paused') binding.waitForBufferLow();
-        else if (result.status === 'failed') {
-          enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: toError(result.error).message });
-        }
+        const failure = flushNow(resourcesOf(context), bindingFor(context));
+        if (failure) enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: failure });
       }),
       resumeOutbox: ({ context }) => {
-        resourcesOf(context)?.outbox.resume(context.remoteResumePoint ?? 0);
+        resourcesOf(context)?.outbox.resume(context.remoteResumePoint ?? 0, bindingFor(context));
       },
+      flushFirstMessages: enqueueActions(({ context, enqueue }) => {
+        const resources = resourcesOf(context);
+        // Nothing was ever sent: nothing can need resending, so the first messages follow the hello at once.
+        if (!resources?.outbox.neverSent) return;
+        const failure = flushNow(resources, bindingFor(context));
+        if (failure) enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: failure });
+      }),
       releaseOutbox: ({ context }) => releaseHeld(registry, resourcesOf(context)),
     },
     guards: {

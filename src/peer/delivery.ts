@@ -46,6 +46,8 @@ export class Outbox {
   private nextSeq = 1;
   private readonly waiters: (() => void)[] = [];
   private readonly emptyWaiters: (() => void)[] = [];
+  /** The channel the outbox last sent on (its binding), or null before the first send. */
+  private sentOn: FrameSink | null = null;
 
   constructor(readonly limits: OutboxLimits) {}
 
@@ -114,6 +116,7 @@ export class Outbox {
    * in order (DC-4, DC-5).
    */
   flush(sink: FrameSink): FlushResult {
+    if (this.next < this.held.length) this.sentOn = sink;
     while (this.next < this.held.length) {
       const item = this.held[this.next] as Held;
       item.frames ??= encodeMessage(item.seq, item.data, sink.maxFrameBytes);
@@ -150,12 +153,20 @@ export class Outbox {
     if (this.held.length === 0) for (const wake of this.emptyWaiters.splice(0)) wake();
   }
 
+  /** True until a frame was first handed to a channel: nothing of ours can be on the remote side yet. */
+  get neverSent(): boolean {
+    return this.sentOn === null;
+  }
+
   /**
-   * A new channel: the remote says it delivered up to `lastDelivered`. Those are released; every
-   * other message is sent again from its first frame, in order (resume after any reconnect).
+   * The remote says it delivered up to `lastDelivered` (resume after any reconnect): those are
+   * released. On a new channel every other message is sent again from its first frame, in order; on
+   * the channel that carried them (an ICE restart keeps the SCTP association) they are still delivered
+   * by it, so nothing is resent.
    */
-  resume(lastDelivered: number): void {
+  resume(lastDelivered: number, sink: FrameSink | null): void {
     this.release(lastDelivered, this.held.length);
+    if (sink !== null && sink === this.sentOn) return;
     this.next = 0;
     for (const item of this.held) {
       item.frames = null;
