@@ -2,9 +2,10 @@
  * Shared parts of the model-based suites: fake timers for the runtime, the world on the fakes, and
  * the coverage report every chart prints (`model coverage <chart>: states a/b, transitions c/d`).
  */
-import { expect, vi } from 'vitest';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
-import type { Clock, World, WorldOptions } from '../../src/testing/model.js';
+import type { ChartExplorer, Clock, ModelPath, World, WorldOptions } from '../../src/testing/model.js';
 import { ChartCoverage, createWorld } from '../../src/testing/model.js';
 
 /** Installs fake timers (everything the runtime reads: timeouts, intervals, Date, performance). */
@@ -102,4 +103,61 @@ export class CoverageReport {
       `${this.chart}: transitions not covered (dead ones are listed)`,
     ).toEqual([...this.dead]);
   }
+}
+
+/**
+ * The suite of a chart explored in one configuration: every generated path played on the runtime,
+ * random walks on the runtime and on the pure chart (fixed seed), then the coverage check and line.
+ */
+export function describeChartModel<TWorld>(options: {
+  chart: string;
+  paths: ModelPath[];
+  explorer: ChartExplorer<TWorld>;
+  report: CoverageReport;
+  play: (path: ModelPath) => Promise<void>;
+  seed: number;
+}): void {
+  const { chart, paths, explorer, report, play, seed } = options;
+  describe(`${chart} chart: generated paths on the runtime`, () => {
+    it('the traversal found paths', () => {
+      expect(paths.length).toBeGreaterThan(0);
+    });
+
+    for (const path of paths) {
+      it(path.description, async () => {
+        report.counts.paths++;
+        await play(path);
+      });
+    }
+
+    it('random walks of feasible events: the runtime agrees with the chart at every step', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.nat(), { minLength: 1, maxLength: 14 }), async (choices) => {
+          report.counts.runtimeWalks++;
+          await play(explorer.walk(choices, 'runtime'));
+        }),
+        { numRuns: 30, seed },
+      );
+    });
+
+    it('random walks of the pure chart (every event, also those the runtime cannot produce)', () => {
+      fc.assert(
+        fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 20 }), (choices) => {
+          report.counts.pureWalks++;
+          const walk = explorer.walk(choices, 'pure');
+          report.pure.addPath(walk);
+          for (const step of walk.steps) expect(step.snapshot.status).not.toBe('error');
+        }),
+        { numRuns: 300, seed },
+      );
+    });
+
+    it('covers every state and transition of the chart', () => {
+      report.expectComplete();
+    });
+  });
+
+  afterAll(() => {
+    report.print();
+  });
 }

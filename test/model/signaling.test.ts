@@ -1,18 +1,11 @@
-/**
- * Model-based tests of the signaling chart: paths generated from machines/signaling.ts drive the
- * signaling actor of a real peer system (src/system.ts, src/signaling/transport.ts) through the fake
- * WebSocket, with the test playing the server; after each step the actor's state and context must be
- * the chart's.
- */
-import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import type { AnyMachineSnapshot } from 'xstate';
 import type { SignalingContext, SignalingEvent } from '../../machines/signaling.js';
 import { signalingMachine } from '../../machines/signaling.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/signals.js';
 import type { ChartModel, ModelPath, ModelStep, PathPlayer, World } from '../../src/testing/model.js';
 import { ChartExplorer, expectValue, playPath } from '../../src/testing/model.js';
-import { CoverageReport, fakeWorld } from './helpers.js';
+import { CoverageReport, describeChartModel, fakeWorld } from './helpers.js';
 
 const input = { url: 'ws://model.invalid', room: 'model', peerId: 'mmm' };
 const ctx = (s: AnyMachineSnapshot) => s.context as SignalingContext;
@@ -139,45 +132,4 @@ async function play(path: ModelPath): Promise<void> {
   }
 }
 
-describe('signaling chart: generated paths on the runtime', () => {
-  it('the traversal found paths', () => {
-    expect(paths.length).toBeGreaterThan(0);
-  });
-
-  for (const path of paths) {
-    it(path.description, async () => {
-      report.counts.paths++;
-      await play(path);
-    });
-  }
-
-  it('random walks of feasible events: the runtime agrees with the chart at every step', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat(), { minLength: 1, maxLength: 14 }), async (choices) => {
-        report.counts.runtimeWalks++;
-        await play(explorer.walk(choices, 'runtime'));
-      }),
-      { numRuns: 30, seed: 5 },
-    );
-  });
-
-  it('random walks of the pure chart (every event, also those the runtime cannot produce)', () => {
-    fc.assert(
-      fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 20 }), (choices) => {
-        report.counts.pureWalks++;
-        const walk = explorer.walk(choices, 'pure');
-        report.pure.addPath(walk);
-        for (const step of walk.steps) expect(step.snapshot.status).not.toBe('error');
-      }),
-      { numRuns: 300, seed: 5 },
-    );
-  });
-
-  it('covers every state and transition of the chart', () => {
-    report.expectComplete();
-  });
-});
-
-afterAll(() => {
-  report.print();
-});
+describeChartModel({ chart: 'signaling', paths, explorer, report, play, seed: 5 });

@@ -1,13 +1,4 @@
-/**
- * Model-based tests of the system chart (the root actor): paths generated from machines/system.ts
- * drive a real peer system on the fakes through its API and the signaling server (played by the
- * test); after each step the root actor's state and session context must be the chart's.
- *
- * The system's world is its signaling actor and its peer actors: the model tracks which state the
- * signaling session is in (what the server can send) and which peers have actors.
- */
-import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import type { SystemContext, SystemEvent } from '../../machines/system.js';
 import { SIGNALING_CHILD_ID, systemMachine } from '../../machines/system.js';
@@ -15,7 +6,7 @@ import type { ServerFrame } from '../../src/protocol/signals.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/signals.js';
 import type { ChartModel, ModelPath, ModelStep, PathPlayer, World } from '../../src/testing/model.js';
 import { ChartExplorer, expectValue, playPath } from '../../src/testing/model.js';
-import { CoverageReport, fakeWorld } from './helpers.js';
+import { CoverageReport, describeChartModel, fakeWorld } from './helpers.js';
 
 type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -202,45 +193,4 @@ async function play(path: ModelPath): Promise<void> {
   }
 }
 
-describe('system chart: generated paths on the runtime', () => {
-  it('the traversal found paths', () => {
-    expect(paths.length).toBeGreaterThan(0);
-  });
-
-  for (const path of paths) {
-    it(path.description, async () => {
-      report.counts.paths++;
-      await play(path);
-    });
-  }
-
-  it('random walks of feasible events: the runtime agrees with the chart at every step', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat(), { minLength: 1, maxLength: 14 }), async (choices) => {
-        report.counts.runtimeWalks++;
-        await play(explorer.walk(choices, 'runtime'));
-      }),
-      { numRuns: 30, seed: 7 },
-    );
-  });
-
-  it('random walks of the pure chart (every event, also those the runtime cannot produce)', () => {
-    fc.assert(
-      fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 20 }), (choices) => {
-        report.counts.pureWalks++;
-        const walk = explorer.walk(choices, 'pure');
-        report.pure.addPath(walk);
-        for (const step of walk.steps) expect(step.snapshot.status).not.toBe('error');
-      }),
-      { numRuns: 300, seed: 7 },
-    );
-  });
-
-  it('covers every state and transition of the chart', () => {
-    report.expectComplete();
-  });
-});
-
-afterAll(() => {
-  report.print();
-});
+describeChartModel({ chart: 'system', paths, explorer, report, play, seed: 7 });
