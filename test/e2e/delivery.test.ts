@@ -22,6 +22,7 @@ import { OutboxFullError } from '../../src/index.js';
 import { createNodePeerSystem } from '../../src/node/index.js';
 import { createUdpRelay, type UdpRelay } from '../../src/node/udp-relay.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
+import { sleep, until } from './helpers.js';
 
 const relays: UdpRelay[] = [];
 const servers: SignalingServer[] = [];
@@ -35,18 +36,6 @@ afterEach(async () => {
 
 /** Messages sent in all. */
 const TOTAL = 10_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` every 5 ms until it holds or `timeoutMs` passed; returns whether it held. */
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(5);
-  }
-  return true;
-}
 
 /**
  * Recovery options tuned so that a full reconnect comes quickly: a lost heartbeat after 300 ms of

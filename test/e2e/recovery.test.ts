@@ -17,6 +17,7 @@ import { createNodePeerSystem } from '../../src/node/index.js';
 import { createUdpRelay, type UdpRelay } from '../../src/node/udp-relay.js';
 import type { Signal } from '../../src/protocol/signals.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
+import { sleep, until } from './helpers.js';
 
 const relays: UdpRelay[] = [];
 const servers: SignalingServer[] = [];
@@ -38,18 +39,6 @@ async function server(options?: Parameters<typeof startSignalingServer>[0]): Pro
   const s = await startSignalingServer(options);
   servers.push(s);
   return s;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` every 5 ms until it holds or `timeoutMs` passed; returns whether it held. */
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(5);
-  }
-  return true;
 }
 
 /** A top-level state and when it was entered (performance.now(), ms). */
