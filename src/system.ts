@@ -366,8 +366,13 @@ export function createPeerSystem(options: PeerSystemOptions): PeerSystem {
     if (isIncoming) incoming.next(handleOf(ref));
   }
 
-  // Peers spawned by an inbound signal: surface them as incoming handles.
+  // Peers spawned by an inbound signal: surface them as incoming handles. XState replaces the
+  // children object only when a child is spawned or stopped: other snapshots (every routed signal)
+  // skip the walk.
+  let seenChildren: object | undefined;
   const rootSub = actor.subscribe((snapshot) => {
+    if (snapshot.children === seenChildren) return;
+    seenChildren = snapshot.children;
     for (const child of Object.values(snapshot.children)) {
       const ref = child as AnyActorRef | undefined;
       if (ref && ref.id !== SIGNALING_CHILD_ID && !watched.has(ref)) watch(ref as PeerActor, true);

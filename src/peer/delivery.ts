@@ -56,16 +56,6 @@ export class Outbox {
     return this.held.length;
   }
 
-  /** Messages not yet handed to the channel. */
-  get unsent(): number {
-    return this.held.length - this.next;
-  }
-
-  /** Payload bytes held. */
-  get bytes(): number {
-    return this.heldBytes;
-  }
-
   /** Whether `data` fits now. */
   fits(data: string | Uint8Array): boolean {
     return (

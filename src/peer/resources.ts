@@ -67,11 +67,6 @@ export class PeerResourceRegistry {
     this.byKey.delete(key);
   }
 
-  /** Live peer actors with resources (0 after a clean stop). */
-  get size(): number {
-    return this.byKey.size;
-  }
-
   /** Completes the streams; called once when the system stops. */
   complete(): void {
     this.messages.complete();
