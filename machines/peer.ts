@@ -464,6 +464,18 @@ export const peerMachine = setup({
     'CHANNEL.SEND_FAILED': { actions: 'reportSendFailure' },
     'REMOTE.PRESENT': { actions: 'recordPresence' },
     'REMOTE.ABSENT': { actions: 'recordAbsence' },
+    // While a pc exists (connecting, handshaking, connected); no state without a pc gets these.
+    'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
+    'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
+    // The remote replaced its pc and asks for a new connection: ours is replaced too. States without a
+    // pc take every hello themselves.
+    // Not `reenter`: that would re-enter the root itself (and restart peerResources); from the root a
+    // transition to connecting exits whichever of connecting/handshaking/connected is active.
+    'SIGNAL.HELLO': {
+      guard: 'isFromReplacedRemote',
+      target: '#peer.connecting',
+      actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+    },
   },
   states: {
     disconnected: {
@@ -572,13 +584,11 @@ export const peerMachine = setup({
         },
       ],
       on: {
-        'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
         'PC.CONNECTION_STATE': {
           guard: 'isTransportFailed',
           target: '#peer.discovering.retrying',
           actions: 'recordError',
         },
-        'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
         'REMOTE.PRESENT': [
           {
             guard: 'isNewSession',
@@ -591,12 +601,6 @@ export const peerMachine = setup({
         'SIGNAL.DESCRIPTION': {
           guard: 'isOfferFromReplacedRemote',
           target: '#peer.connecting.negotiation.settingRemoteOffer',
-          reenter: true,
-          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
-        },
-        'SIGNAL.HELLO': {
-          guard: 'isFromReplacedRemote',
-          target: 'connecting',
           reenter: true,
           actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
         },
@@ -781,19 +785,11 @@ export const peerMachine = setup({
           },
           { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
         ],
-        'SIGNAL.HELLO': {
-          guard: 'isFromReplacedRemote',
-          target: '#peer.connecting',
-          reenter: true,
-          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
-        },
-        'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
         'PC.CONNECTION_STATE': {
           guard: 'isTransportFailed',
           target: '#peer.discovering.retrying',
           actions: 'recordError',
         },
-        'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
         'CHANNEL.CLOSE': { target: '#peer.discovering.retrying', actions: 'recordError' },
         'SIGNAL.BYE': { target: 'disconnected' },
         CLOSE: { target: 'closed', actions: 'sendBye' },
@@ -835,13 +831,6 @@ export const peerMachine = setup({
           },
           { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
         ],
-        'SIGNAL.HELLO': {
-          guard: 'isFromReplacedRemote',
-          target: '#peer.connecting',
-          reenter: true,
-          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
-        },
-        'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
         'PC.CONNECTION_STATE': [
           {
             guard: and(['isTransportFailed', 'canRestartIce']),
@@ -863,7 +852,6 @@ export const peerMachine = setup({
           target: '#peer.connecting.negotiation.restartingIce',
           actions: 'countIceRestart',
         },
-        'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
         'CHANNEL.CLOSE': { target: '#peer.discovering.retrying', actions: 'recordError' },
         'SIGNAL.BYE': { target: 'disconnected' },
         CLOSE: { target: 'closed', actions: 'sendBye' },
