@@ -24,6 +24,7 @@ import { OutboxFullError, PeerClosedError, PeerstateError } from './errors.js';
 import { providePeerMachine } from './peer/actors.js';
 import type { PeerMessage } from './peer/resources.js';
 import { PeerResourceRegistry } from './peer/resources.js';
+import { payloadBytes } from './protocol/frames.js';
 import type { RtcImplementation } from './rtc/binding.js';
 import type { WebSocketConstructor } from './signaling/transport.js';
 import { createSessionLogic, SocketTracker } from './signaling/transport.js';
@@ -169,10 +170,13 @@ export type SignalingState = 'disconnected' | 'connecting' | 'open' | 'reconnect
 
 /** A message larger than the outbox's byte limit: it could never be sent. */
 function tooLarge(peerId: string, data: string | Uint8Array): PeerstateError {
-  const bytes = typeof data === 'string' ? new TextEncoder().encode(data).byteLength : data.byteLength;
-  return new PeerstateError('message-too-large', `a message of ${bytes} bytes is larger than the outbox`, {
-    peerId,
-  });
+  return new PeerstateError(
+    'message-too-large',
+    `a message of ${payloadBytes(data)} bytes is larger than the outbox`,
+    {
+      peerId,
+    },
+  );
 }
 
 function topState(snapshot: PeerSnapshot): PeerState {

@@ -5,7 +5,7 @@
  * - the inbox: the last sequence number delivered to the application, so a repeat is dropped.
  * Plain data structures; the peer chart decides when they are used.
  */
-import { encodeMessage, payloadOf } from '../protocol/frames.js';
+import { encodeMessage, payloadBytes, payloadOf } from '../protocol/frames.js';
 
 /** Limits of the outbox. */
 export interface OutboxLimits {
@@ -30,7 +30,11 @@ export type FlushResult = { status: 'drained' } | { status: 'paused' } | { statu
 
 interface Held {
   seq: number;
+  /** The message as sent (a copy for bytes), to report it if it is never delivered. */
   data: string | Uint8Array;
+  /** Its payload bytes (UTF-8 for text) and whether it is text. */
+  payload: Uint8Array;
+  text: boolean;
   bytes: number;
   /** The message's frames for the current channel, and how many of them were sent. */
   frames: Uint8Array[] | null;
@@ -58,15 +62,12 @@ export class Outbox {
 
   /** Whether `data` fits now. */
   fits(data: string | Uint8Array): boolean {
-    return (
-      this.size < this.limits.maxMessages &&
-      this.heldBytes + payloadOf(data).byteLength <= this.limits.maxBytes
-    );
+    return this.size < this.limits.maxMessages && this.heldBytes + payloadBytes(data) <= this.limits.maxBytes;
   }
 
   /** Whether `data` could ever fit: no larger than the byte limit. */
   canHold(data: string | Uint8Array): boolean {
-    return payloadOf(data).byteLength <= this.limits.maxBytes;
+    return payloadBytes(data) <= this.limits.maxBytes;
   }
 
   /**
@@ -93,9 +94,11 @@ export class Outbox {
    */
   push(data: string | Uint8Array): number {
     const seq = this.nextSeq++;
-    const held = typeof data === 'string' ? data : data.slice();
-    const bytes = payloadOf(held).byteLength;
-    this.held.push({ seq, data: held, bytes, frames: null, framesSent: 0 });
+    const text = typeof data === 'string';
+    // Encoded once, here: the frames of every (re)send are cut from these bytes.
+    const payload = text ? payloadOf(data) : data.slice();
+    const bytes = payload.byteLength;
+    this.held.push({ seq, data: text ? data : payload, payload, text, bytes, frames: null, framesSent: 0 });
     this.heldBytes += bytes;
     return seq;
   }
@@ -109,7 +112,7 @@ export class Outbox {
     if (this.next < this.held.length) this.sentOn = sink;
     while (this.next < this.held.length) {
       const item = this.held[this.next] as Held;
-      item.frames ??= encodeMessage(item.seq, item.data, sink.maxFrameBytes);
+      item.frames ??= encodeMessage(item.seq, item.payload, item.text, sink.maxFrameBytes);
       while (item.framesSent < item.frames.length) {
         if (!sink.canSend) return { status: 'paused' };
         try {

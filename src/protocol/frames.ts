@@ -67,13 +67,37 @@ export function payloadOf(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? encoder.encode(data) : data;
 }
 
+/** The payload size of a message in bytes, counted without encoding it (UTF-8 for strings). */
+export function payloadBytes(data: string | Uint8Array): number {
+  if (typeof data !== 'string') return data.byteLength;
+  let bytes = 0;
+  for (let i = 0; i < data.length; i++) {
+    const code = data.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code < 0xdc00 && i + 1 < data.length) {
+      const next = data.charCodeAt(i + 1);
+      // A surrogate pair is one 4-byte code point; a lone surrogate becomes U+FFFD (3 bytes).
+      if (next >= 0xdc00 && next < 0xe000) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 /**
- * Encodes one message as frames of at most `maxFrameBytes` bytes each (header included): one frame
- * when it fits, else `part` frames and a last frame, all with the message's sequence number.
+ * Encodes one message (its payload bytes; `text` for a string) as frames of at most `maxFrameBytes`
+ * bytes each (header included): one frame when it fits, else `part` frames and a last frame, all with
+ * the message's sequence number.
  */
-export function encodeMessage(seq: number, data: string | Uint8Array, maxFrameBytes: number): Uint8Array[] {
-  const text = typeof data === 'string';
-  const payload = payloadOf(data);
+export function encodeMessage(
+  seq: number,
+  payload: Uint8Array,
+  text: boolean,
+  maxFrameBytes: number,
+): Uint8Array[] {
   const room = Math.max(1, maxFrameBytes - HEADER_BYTES);
   if (payload.byteLength <= room) return [frameOf(text ? KIND_TEXT : KIND_BINARY, seq, payload)];
   const frames: Uint8Array[] = [];
