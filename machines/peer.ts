@@ -2,8 +2,13 @@
  * The peer chart: the lifecycle of the connection to one remote peer.
  *
  * `disconnected → discovering → connecting → handshaking → connected`, plus `failed` and the final
- * `closed`. While `connecting`, negotiation, the remote-candidate buffer, the ICE/DTLS transport and
- * the data channel are parallel regions. Negotiation is MDN's perfect negotiation with explicit
+ * `closed`. Two parents carry the rules that hold in several of those states, each stated once:
+ * `idle` (disconnected, discovering, failed: no RTCPeerConnection; remote candidates wait, a remote
+ * that asks starts an attempt) and `live` (connecting, handshaking, connected: it invokes the pc
+ * actor, so entering `live` creates an RTCPeerConnection and leaving it closes that one; pc events,
+ * failures, a replaced remote, bye and close are handled here). The public state names are the
+ * tags of the seven states (`peerStateOf`). While `connecting`, negotiation, the remote-candidate
+ * buffer, the ICE/DTLS transport and the data channel are parallel regions. Negotiation is MDN's perfect negotiation with explicit
  * rollback (the polite side rolls back on glare, the impolite side ignores the colliding offer).
  * Recovery is a path through the chart: ICE `disconnected` → a grace timer → ICE restart; `failed`, or
  * a lost heartbeat → ICE restart at once, repeated while restarts last; then `failed`. Pure: every action, guard, actor and delay that touches the
@@ -17,6 +22,7 @@
 import type { ActorRefFrom, AnyActorRef, SnapshotFrom } from 'xstate';
 import {
   and,
+  assertEvent,
   assign,
   emit,
   fromCallback,
@@ -24,9 +30,7 @@ import {
   raise,
   sendTo,
   setup,
-  spawnChild,
   stateIn,
-  stopChild,
 } from 'xstate';
 import type { Candidate, Description, Signal } from '../src/protocol/signals.js';
 
@@ -128,7 +132,40 @@ export type PeerEmitted =
   | { type: 'failure'; remoteId: string; code: string; message: string }
   | { type: 'sendFailure'; remoteId: string; message: string }
   | { type: 'ignoredOffer'; remoteId: string }
-  | { type: 'staleCandidate'; remoteId: string; candidate: Candidate };
+  | { type: 'staleCandidate'; remoteId: string; candidate: Candidate | null };
+
+/** The public states of a peer, in lifecycle order; each is the tag of one chart state. */
+export const PEER_STATES = [
+  'disconnected',
+  'discovering',
+  'connecting',
+  'handshaking',
+  'connected',
+  'failed',
+  'closed',
+] as const;
+
+/** A public peer state (`peerStateOf`). */
+export type PeerState = (typeof PEER_STATES)[number];
+
+/**
+ * What the chart tells its pc actor (invoked as `pc` while `live`): apply remote candidates, send the
+ * channel hello, flush or resume the outbox, start or stop the heartbeat. An event sent to a pc
+ * actor that was already stopped is dropped, so a command never reaches a replaced pc.
+ */
+export type PeerConnectionCommand =
+  | { type: 'ADD_CANDIDATES'; candidates: (Candidate | null)[] }
+  | { type: 'SEND_HELLO' }
+  | { type: 'FLUSH' }
+  | { type: 'FLUSH_FIRST' }
+  | { type: 'RESUME'; lastDelivered: number }
+  | { type: 'HEARTBEAT.START' }
+  | { type: 'HEARTBEAT.STOP' };
+
+/** A placeholder that must be supplied from src/ with `provide`: failing loudly beats doing nothing. */
+function notProvided(name: string): never {
+  throw new Error(`peer chart: "${name}" was not provided (supply it with peerMachine.provide)`);
+}
 
 /** Output of the actors that set a remote description: the ICE ufrag it carries. */
 export interface RemoteDescriptionOutput {
@@ -205,51 +242,49 @@ export const peerMachine = setup({
   },
   actors: {
     /** Owns the resources of this actor in src/ (outbox, inbox) for the actor's whole life. */
-    peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(() => undefined),
-    /** Owns one RTCPeerConnection and its data channel; reports their events as PC.* and CHANNEL.*. */
-    peerConnection: fromCallback<PeerEvent, { key: number; connection: number }>(() => undefined),
+    peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(() =>
+      notProvided('peerResources'),
+    ),
+    /**
+     * Owns one RTCPeerConnection, its data channel, the receiver and the heartbeat clock; reports their
+     * events as PC.* and CHANNEL.* and takes `PeerConnectionCommand`s. Invoked by `live` as `pc`.
+     */
+    peerConnection: fromCallback<PeerConnectionCommand, OperationInput>(() => notProvided('peerConnection')),
     /** createOffer (with `iceRestart` when asked) + setLocalDescription; resolves with the offer to send. */
-    createOffer: fromPromise<LocalDescriptionOutput, OperationInput & { iceRestart: boolean }>(async () => {
-      throw new Error('createOffer not provided');
-    }),
+    createOffer: fromPromise<LocalDescriptionOutput, OperationInput & { iceRestart: boolean }>(async () =>
+      notProvided('createOffer'),
+    ),
     /** Explicit rollback if a local offer is pending (wrtc has no implicit rollback), then setRemoteDescription(offer). */
     acceptOffer: fromPromise<RemoteDescriptionOutput, OperationInput & { description: Description }>(
-      async () => {
-        throw new Error('acceptOffer not provided');
-      },
+      async () => notProvided('acceptOffer'),
     ),
-    /** Sends a heartbeat over the data channel and reports HEARTBEAT.LOST when the remote falls silent. */
-    heartbeat: fromCallback<PeerEvent, OperationInput>(() => undefined),
     /** createAnswer + setLocalDescription; resolves with the answer to send. */
-    createAnswer: fromPromise<LocalDescriptionOutput, OperationInput>(async () => {
-      throw new Error('createAnswer not provided');
-    }),
+    createAnswer: fromPromise<LocalDescriptionOutput, OperationInput>(async () =>
+      notProvided('createAnswer'),
+    ),
     /** setRemoteDescription(answer). */
     setRemoteDescription: fromPromise<RemoteDescriptionOutput, OperationInput & { description: Description }>(
-      async () => {
-        throw new Error('setRemoteDescription not provided');
-      },
+      async () => notProvided('setRemoteDescription'),
     ),
   },
   actions: {
     /** Appends a remote candidate to the buffer (arrival order). */
     bufferRemoteCandidate: assign({
-      bufferedCandidates: ({ context, event }) =>
-        event.type === 'SIGNAL.CANDIDATE'
-          ? [...context.bufferedCandidates, event.candidate]
-          : context.bufferedCandidates,
+      bufferedCandidates: ({ context, event }) => {
+        assertEvent(event, 'SIGNAL.CANDIDATE');
+        return [...context.bufferedCandidates, event.candidate];
+      },
     }),
     /** ICE-5 overflow rule: the buffer keeps the earliest candidates; a newer one is dropped and reported. */
-    reportCandidateOverflow: emit(({ context, event }) => ({
-      type: 'candidateOverflow' as const,
-      remoteId: context.remoteId,
-      dropped: event.type === 'SIGNAL.CANDIDATE' ? event.candidate : null,
-    })),
-    /** Applies every buffered candidate to the pc, in arrival order (ICE-4). Supplied from src/. */
-    drainRemoteCandidates: () => {},
+    reportCandidateOverflow: emit(({ context, event }) => {
+      assertEvent(event, 'SIGNAL.CANDIDATE');
+      return { type: 'candidateOverflow' as const, remoteId: context.remoteId, dropped: event.candidate };
+    }),
+    /** Applies the buffered candidates of the new description's ICE generation to the pc, in arrival order (ICE-4, ICE-6). Supplied from src/. */
+    drainRemoteCandidates: () => notProvided('drainRemoteCandidates'),
     clearBufferedCandidates: assign({ bufferedCandidates: [] }),
     /** Applies one remote candidate to the pc. Supplied from src/. */
-    addRemoteCandidate: () => {},
+    addRemoteCandidate: () => notProvided('addRemoteCandidate'),
     /** Stamps this attempt with the signaling session it starts under (CB-6: never re-stamped mid-attempt). */
     adoptGeneration: assign({
       generation: ({ context, event }) =>
@@ -257,39 +292,38 @@ export const peerMachine = setup({
     }),
     recordPresence: assign({
       remotePresent: true,
-      sessionGeneration: ({ context, event }) =>
-        event.type === 'REMOTE.PRESENT' ? event.generation : context.sessionGeneration,
+      sessionGeneration: ({ event }) => {
+        assertEvent(event, 'REMOTE.PRESENT');
+        return event.generation;
+      },
     }),
     recordAbsence: assign({ remotePresent: false }),
-    /** A new RTCPeerConnection: the next connection number, not yet paired with a remote one. */
-    // A new pc starts a new round of ICE restarts, with the full connect timeout.
+    /**
+     * A new RTCPeerConnection: the next connection number, not yet paired with a remote one. It
+     * starts a new round of ICE restarts, with the full connect timeout.
+     */
     nextConnection: assign({
       connection: ({ context }) => context.connection + 1,
       paired: false,
       iceRestarts: 0,
     }),
-    pairRemoteConnection: assign({
-      remoteConnection: ({ context, event }) =>
-        'connection' in event ? event.connection : context.remoteConnection,
-      remoteInstance: ({ context, event }) => ('instance' in event ? event.instance : context.remoteInstance),
-      paired: true,
+    pairRemoteConnection: assign(({ event }) => {
+      assertEvent(event, 'SIGNAL.DESCRIPTION');
+      return { remoteConnection: event.connection, remoteInstance: event.instance, paired: true };
     }),
     /** No pc, nothing paired: any remote pc may be the next one. */
     unpair: assign({ paired: false }),
     countReconnect: assign({ reconnects: ({ context }) => context.reconnects + 1 }),
     resetReconnects: assign({ reconnects: 0 }),
-    startPeerConnection: spawnChild('peerConnection', {
-      id: 'pc',
-      input: ({ context }) => ({ key: context.key, connection: context.connection }),
-    }),
-    stopPeerConnection: stopChild('pc'),
-    raiseRemoteDescriptionSet: raise(({ event }) => ({
+    raiseRemoteDescriptionSet: raise((_, params: RemoteDescriptionOutput) => ({
       type: 'REMOTE_DESCRIPTION.SET' as const,
-      ufrag: (event as unknown as { output?: RemoteDescriptionOutput }).output?.ufrag ?? null,
+      ufrag: params.ufrag,
     })),
     adoptRemoteUfrag: assign({
-      remoteUfrag: ({ context, event }) =>
-        event.type === 'REMOTE_DESCRIPTION.SET' ? event.ufrag : context.remoteUfrag,
+      remoteUfrag: ({ event }) => {
+        assertEvent(event, 'REMOTE_DESCRIPTION.SET');
+        return event.ufrag;
+      },
     }),
     countIceRestart: assign({ iceRestarts: ({ context }) => context.iceRestarts + 1 }),
     resetIceRestarts: assign({ iceRestarts: 0 }),
@@ -297,51 +331,48 @@ export const peerMachine = setup({
       type: 'ignoredOffer' as const,
       remoteId: context.remoteId,
     })),
-    reportStaleCandidate: emit(({ context, event }) => ({
-      type: 'staleCandidate' as const,
-      remoteId: context.remoteId,
-      candidate: (event as Extract<PeerEvent, { type: 'SIGNAL.CANDIDATE' }>).candidate as Candidate,
-    })),
-    sendDescription: sendTo(signaling, ({ context, event }) =>
-      signalFor(context, {
-        type: 'description',
-        description: (event as unknown as { output: Description }).output,
-      }),
+    reportStaleCandidate: emit(({ context, event }) => {
+      assertEvent(event, 'SIGNAL.CANDIDATE');
+      return { type: 'staleCandidate' as const, remoteId: context.remoteId, candidate: event.candidate };
+    }),
+    sendDescription: sendTo(signaling, ({ context }, params: { description: Description }) =>
+      signalFor(context, { type: 'description', description: params.description }),
     ),
-    sendCandidate: sendTo(signaling, ({ context, event }) =>
-      signalFor(context, {
-        type: 'candidate',
-        candidate: event.type === 'PC.ICE_CANDIDATE' ? event.candidate : null,
-      }),
-    ),
+    sendCandidate: sendTo(signaling, ({ context, event }) => {
+      assertEvent(event, 'PC.ICE_CANDIDATE');
+      return signalFor(context, { type: 'candidate', candidate: event.candidate });
+    }),
     sendHello: sendTo(signaling, ({ context }) => signalFor(context, { type: 'hello' })),
     sendBye: sendTo(signaling, ({ context }) => signalFor(context, { type: 'bye' })),
     /** Sends our resume frame over the data channel (where delivery resumes). Supplied from src/. */
-    sendChannelHello: () => {},
+    sendChannelHello: () => notProvided('sendChannelHello'),
     /** Puts a message at the end of the outbox. Supplied from src/. */
-    enqueueMessage: () => {},
+    enqueueMessage: () => notProvided('enqueueMessage'),
     /** Sends queued messages while the channel accepts them; the one flush path (DC-3). Supplied from src/. */
-    flushOutbox: () => {},
+    flushOutbox: () => notProvided('flushOutbox'),
     /** Right after our hello, on a first connection (nothing ever sent), the queued messages follow. Supplied from src/. */
-    flushFirstMessages: () => {},
+    flushFirstMessages: () => notProvided('flushFirstMessages'),
     /** Resend from the remote's resume point: what it delivered is released, the rest goes again. Supplied from src/. */
-    resumeOutbox: () => {},
+    resumeOutbox: () => notProvided('resumeOutbox'),
     /** Refuses every message still queued with a typed error (no silent drop). Supplied from src/. */
-    releaseOutbox: () => {},
+    releaseOutbox: () => notProvided('releaseOutbox'),
+    /** Starts watching the remote's liveness over the data channel (HEARTBEAT.LOST when it falls silent). Supplied from src/. */
+    startHeartbeat: () => notProvided('startHeartbeat'),
+    /** Stops the heartbeat. Supplied from src/. */
+    stopHeartbeat: () => notProvided('stopHeartbeat'),
     recordError: assign({
       error: ({ context, event }) => {
         if (event.type === 'PC.ERROR') return { code: event.code, message: event.message };
         if (event.type === 'PC.CONNECTION_STATE')
-          return { code: 'ice-failed', message: 'connectionState is failed' };
+          return { code: 'ice-failed', message: `connectionState is ${event.state}` };
         if (event.type === 'CHANNEL.CLOSE')
           return { code: 'channel-closed', message: 'the data channel closed' };
-        if ('error' in event) {
-          const error = (event as { error: unknown }).error;
+        // A negotiation step's actor failed (xstate.error.actor.*).
+        if ('error' in event)
           return {
             code: 'negotiation-failed',
-            message: error instanceof Error ? error.message : String(error),
+            message: event.error instanceof Error ? event.error.message : String(event.error),
           };
-        }
         return context.error;
       },
     }),
@@ -362,16 +393,17 @@ export const peerMachine = setup({
     }),
     clearError: assign({ error: null }),
     recordRemoteResumePoint: assign({
-      remoteResumePoint: ({ context, event }) =>
-        event.type === 'CHANNEL.HELLO' ? event.lastDelivered : context.remoteResumePoint,
+      remoteResumePoint: ({ event }) => {
+        assertEvent(event, 'CHANNEL.HELLO');
+        return event.lastDelivered;
+      },
     }),
     clearRemoteResumePoint: assign({ remoteResumePoint: null }),
     /** DC-5: a send threw; the message stayed queued (in order) and the next flush retries it. */
-    reportSendFailure: emit(({ context, event }) => ({
-      type: 'sendFailure' as const,
-      remoteId: context.remoteId,
-      message: event.type === 'CHANNEL.SEND_FAILED' ? event.message : '',
-    })),
+    reportSendFailure: emit(({ context, event }) => {
+      assertEvent(event, 'CHANNEL.SEND_FAILED');
+      return { type: 'sendFailure' as const, remoteId: context.remoteId, message: event.message };
+    }),
     reportFailure: emit(({ context }) => ({
       type: 'failure' as const,
       remoteId: context.remoteId,
@@ -412,9 +444,15 @@ export const peerMachine = setup({
     canRestartIce: ({ context }) => context.iceRestarts < context.maxIceRestarts,
     isRestartingIce: ({ context }) => context.iceRestarts > 0,
     /** The pc's connectionState is `connected` now (an ICE restart may not change it: no event). Supplied from src/. */
-    isPeerConnectionConnected: () => false,
+    isPeerConnectionConnected: () => notProvided('isPeerConnectionConnected'),
     /** The data channel's readyState is `open` now. Supplied from src/. */
-    isChannelOpen: () => false,
+    isChannelOpen: () => notProvided('isChannelOpen'),
+    /** Negotiation is stable, the buffered candidates were drained and ICE/DTLS is connected. */
+    isLinkUp: and([
+      stateIn('#peer.live.connecting.negotiation.stable'),
+      stateIn('#peer.live.connecting.remoteCandidates.applying'),
+      stateIn('#peer.live.connecting.transport.connected'),
+    ]),
     hasRemoteResumePoint: ({ context }) => context.remoteResumePoint !== null,
     isTransportConnected: ({ event }) => event.type === 'PC.CONNECTION_STATE' && event.state === 'connected',
     isTransportFailed: ({ event }) =>
@@ -423,7 +461,7 @@ export const peerMachine = setup({
       event.type === 'PC.CONNECTION_STATE' && event.state === 'disconnected',
   },
   delays: {
-    /** How long connecting and handshaking may take before `failed`, in ms. */
+    /** How long connecting and handshaking may each take before the attempt fails, in ms. */
     connectTimeout: 15_000,
     /** How long ICE may stay `disconnected` before an ICE restart, in ms. */
     disconnectedGrace: 2_000,
@@ -431,7 +469,7 @@ export const peerMachine = setup({
     iceRestartInterval: 3_000,
     /** After an ICE restart, how long `handshaking` may wait for the remote's hello before a full reconnect, in ms. */
     resumeTimeout: 1_000,
-    /** Wait before a full reconnect, in ms; src supplies exponential backoff with jitter. */
+    /** Wait before a full reconnect, in ms; src supplies the reconnect policy (exponential backoff with jitter). */
     reconnectBackoff: 1_000,
   },
 }).createMachine({
@@ -456,7 +494,7 @@ export const peerMachine = setup({
     src: 'peerResources',
     input: ({ context }) => ({ key: context.key, remoteId: context.remoteId }),
   },
-  initial: 'disconnected',
+  initial: 'idle',
   on: {
     SEND: { actions: 'enqueueMessage' },
     CLOSE: { target: '.closed' },
@@ -464,442 +502,399 @@ export const peerMachine = setup({
     'CHANNEL.SEND_FAILED': { actions: 'reportSendFailure' },
     'REMOTE.PRESENT': { actions: 'recordPresence' },
     'REMOTE.ABSENT': { actions: 'recordAbsence' },
-    // While a pc exists (connecting, handshaking, connected); no state without a pc gets these.
-    'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
-    'PC.ERROR': { target: '#peer.discovering.retrying', actions: 'recordError' },
-    // The remote replaced its pc and asks for a new connection: ours is replaced too. States without a
-    // pc take every hello themselves.
-    // Not `reenter`: that would re-enter the root itself (and restart peerResources); from the root a
-    // transition to connecting exits whichever of connecting/handshaking/connected is active.
-    'SIGNAL.HELLO': {
-      guard: 'isFromReplacedRemote',
-      target: '#peer.connecting',
-      actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
-    },
   },
   states: {
-    disconnected: {
-      description: 'Not trying to connect. CONNECT, or a remote that asks, starts an attempt.',
-      entry: ['stopPeerConnection', 'unpair', 'clearRemoteResumePoint'],
-      on: {
-        CONNECT: { target: 'discovering' },
-        // A candidate may overtake its offer (gathering starts inside setLocalDescription): keep it (ICE-1, CB-5).
-        'SIGNAL.CANDIDATE': [
-          { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
-          { actions: 'bufferRemoteCandidate' },
-        ],
-        'SIGNAL.HELLO': {
-          target: 'connecting',
-          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
-        },
-        'SIGNAL.DESCRIPTION': {
-          guard: 'isOffer',
-          target: '#peer.connecting.negotiation.settingRemoteOffer',
-          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
-        },
-      },
-    },
-    discovering: {
-      description: 'No pc: waiting for the remote to be present, or backing off before a full reconnect.',
-      initial: 'waiting',
-      entry: ['stopPeerConnection', 'unpair'],
+    idle: {
+      description:
+        'No RTCPeerConnection. Remote candidates that overtake their offer wait here (ICE-1, CB-5); a remote that asks (hello or offer) starts an attempt at once.',
+      initial: 'disconnected',
+      entry: ['unpair', 'clearRemoteResumePoint'],
       on: {
         'SIGNAL.CANDIDATE': [
           { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
           { actions: 'bufferRemoteCandidate' },
         ],
-        // The remote is already trying: answer it now rather than wait.
-        'SIGNAL.HELLO': {
-          target: 'connecting',
-          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
-        },
+        'SIGNAL.HELLO': { target: 'live', actions: ['adoptGeneration', 'nextConnection'] },
         'SIGNAL.DESCRIPTION': {
           guard: 'isOffer',
-          target: '#peer.connecting.negotiation.settingRemoteOffer',
-          actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
+          target: '#peer.live.connecting.negotiation.settingRemoteOffer',
+          actions: ['adoptGeneration', 'nextConnection'],
         },
       },
       states: {
-        waiting: {
-          always: {
-            guard: 'isRemotePresent',
-            target: '#peer.connecting',
-            actions: ['adoptGeneration', 'nextConnection', 'startPeerConnection'],
-          },
+        disconnected: {
+          description: 'Not trying to connect. CONNECT, or a remote that asks, starts an attempt.',
+          tags: ['disconnected'],
+          on: { CONNECT: { target: 'discovering' } },
         },
-        retrying: {
-          description:
-            'The attempt is over (error recorded): back off and reconnect, or fail when reconnects run out.',
-          always: [
-            { guard: 'canReconnect', target: 'backingOff', actions: 'countReconnect' },
-            { target: '#peer.failed' },
-          ],
-        },
-        backingOff: {
-          description:
-            'Exponential backoff with jitter before a new RTCPeerConnection; RETRY cuts it short (RC-10).',
-          after: { reconnectBackoff: { target: 'waiting' } },
-          on: { RETRY: { target: 'waiting' } },
-        },
-      },
-    },
-    connecting: {
-      description: 'An RTCPeerConnection exists; offer/answer (perfect negotiation) and trickle ICE run.',
-      type: 'parallel',
-      after: {
-        connectTimeout: { target: '#peer.discovering.retrying', actions: 'recordTimeout' },
-        iceRestartInterval: [
-          {
-            guard: and(['isRestartingIce', 'canRestartIce']),
-            target: '#peer.connecting.negotiation.restartingIce',
-            reenter: true,
-            actions: 'countIceRestart',
-          },
-          {
-            guard: 'isRestartingIce',
-            target: '#peer.discovering.retrying',
-            actions: 'recordRestartsExhausted',
-          },
-        ],
-      },
-      // Leave only once buffered candidates were drained: a raised REMOTE_DESCRIPTION.SET is taken
-      // after eventless transitions, so without `applying` here the drain could be skipped.
-      always: [
-        {
-          guard: and([
-            stateIn('#peer.connecting.negotiation.stable'),
-            stateIn('#peer.connecting.remoteCandidates.applying'),
-            stateIn('#peer.connecting.transport.connected'),
-            stateIn('#peer.connecting.dataChannel.open'),
-          ]),
-          target: 'handshaking.resuming',
-        },
-        {
-          guard: and([
-            stateIn('#peer.connecting.negotiation.stable'),
-            stateIn('#peer.connecting.remoteCandidates.applying'),
-            stateIn('#peer.connecting.transport.connected'),
-          ]),
-          target: 'handshaking',
-        },
-      ],
-      on: {
-        'PC.CONNECTION_STATE': {
-          guard: 'isTransportFailed',
-          target: '#peer.discovering.retrying',
-          actions: 'recordError',
-        },
-        'REMOTE.PRESENT': [
-          {
-            guard: 'isNewSession',
-            target: 'connecting',
-            reenter: true,
-            actions: ['recordPresence', 'adoptGeneration'],
-          },
-          { actions: 'recordPresence' },
-        ],
-        'SIGNAL.DESCRIPTION': {
-          guard: 'isOfferFromReplacedRemote',
-          target: '#peer.connecting.negotiation.settingRemoteOffer',
-          reenter: true,
-          actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
-        },
-        'SIGNAL.BYE': { target: 'disconnected' },
-        CLOSE: { target: 'closed', actions: 'sendBye' },
-      },
-      states: {
-        negotiation: {
-          initial: 'deciding',
+        discovering: {
+          description: 'Waiting for the remote to be present, or backing off before a full reconnect.',
+          tags: ['discovering'],
+          initial: 'waiting',
           states: {
-            deciding: {
+            waiting: {
+              always: {
+                guard: 'isRemotePresent',
+                target: '#peer.live',
+                actions: ['adoptGeneration', 'nextConnection'],
+              },
+            },
+            retrying: {
+              description:
+                'The attempt is over (error recorded): back off and reconnect, or fail when reconnects run out.',
               always: [
-                { guard: 'isPolite', target: 'awaitingOffer', actions: 'sendHello' },
-                { target: 'makingOffer' },
+                { guard: 'canReconnect', target: 'backingOff', actions: 'countReconnect' },
+                { target: '#peer.idle.failed' },
               ],
             },
-            makingOffer: {
-              invoke: {
-                src: 'createOffer',
-                input: ({ context }) => ({
-                  key: context.key,
-                  connection: context.connection,
-                  iceRestart: false,
-                }),
-                onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
-                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
-              },
-              // Only the impolite side makes the first offer: a colliding offer is ignored.
-              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', actions: 'reportIgnoredOffer' } },
-            },
-            restartingIce: {
-              description: 'An ICE restart offer (new ufrag/pwd) on the same RTCPeerConnection.',
-              invoke: {
-                src: 'createOffer',
-                input: ({ context }) => ({
-                  key: context.key,
-                  connection: context.connection,
-                  iceRestart: true,
-                }),
-                onDone: { target: 'haveLocalOffer', actions: 'sendDescription' },
-                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
-              },
-              on: {
-                'SIGNAL.DESCRIPTION': [
-                  { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
-                  { guard: 'isOffer', actions: 'reportIgnoredOffer' },
-                ],
-              },
-            },
-            haveLocalOffer: {
+            backingOff: {
               description:
-                'Glare: the polite side rolls back and answers; the impolite side ignores the offer.',
-              on: {
-                'SIGNAL.DESCRIPTION': [
-                  { guard: 'isAnswer', target: 'settingRemoteAnswer' },
-                  { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
-                  { guard: 'isOffer', actions: 'reportIgnoredOffer' },
-                ],
-              },
-            },
-            settingRemoteAnswer: {
-              entry: 'pairRemoteConnection',
-              invoke: {
-                src: 'setRemoteDescription',
-                input: ({ context, event }) => ({
-                  key: context.key,
-                  connection: context.connection,
-                  description: (event as { description: Description }).description,
-                }),
-                onDone: { target: 'stable', actions: 'raiseRemoteDescriptionSet' },
-                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
-              },
-              // Not a collision (MDN: isSettingRemoteAnswerPending): the offer is applied after the answer.
-              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
-            },
-            awaitingOffer: {
-              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
-            },
-            settingRemoteOffer: {
-              entry: 'pairRemoteConnection',
-              invoke: {
-                src: 'acceptOffer',
-                input: ({ context, event }) => ({
-                  key: context.key,
-                  connection: context.connection,
-                  description: (event as { description: Description }).description,
-                }),
-                onDone: { target: 'answering', actions: 'raiseRemoteDescriptionSet' },
-                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
-              },
-            },
-            answering: {
-              invoke: {
-                src: 'createAnswer',
-                input: ({ context }) => ({ key: context.key, connection: context.connection }),
-                onDone: { target: 'stable', actions: 'sendDescription' },
-                onError: { target: '#peer.discovering.retrying', actions: 'recordError' },
-              },
-            },
-            stable: {
-              on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
+                "The reconnect policy's wait before a new RTCPeerConnection; RETRY cuts it short (RC-10).",
+              after: { reconnectBackoff: { target: 'waiting' } },
+              on: { RETRY: { target: 'waiting' } },
             },
           },
         },
-        remoteCandidates: {
-          initial: 'buffering',
+        failed: {
+          description: 'The attempt failed; `error` says why. CONNECT starts over.',
+          tags: ['failed'],
+          entry: 'reportFailure',
+          on: {
+            CONNECT: { target: 'discovering', actions: ['clearBufferedCandidates', 'resetReconnects'] },
+          },
+        },
+      },
+    },
+    live: {
+      description:
+        'An RTCPeerConnection exists: entering creates it (the pc actor), leaving closes it, re-entering makes a new one.',
+      invoke: {
+        id: 'pc',
+        src: 'peerConnection',
+        input: ({ context }) => ({ key: context.key, connection: context.connection }),
+      },
+      initial: 'connecting',
+      on: {
+        'PC.ICE_CANDIDATE': { actions: 'sendCandidate' },
+        'PC.ERROR': { target: '#peer.idle.discovering.retrying', actions: 'recordError' },
+        'PC.CONNECTION_STATE': {
+          guard: 'isTransportFailed',
+          target: '#peer.idle.discovering.retrying',
+          actions: 'recordError',
+        },
+        'CHANNEL.CLOSE': { target: '#peer.idle.discovering.retrying', actions: 'recordError' },
+        // Candidates reach here once the remote description is set (connecting's buffer takes the others).
+        'SIGNAL.CANDIDATE': [
+          { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
+          { actions: 'reportStaleCandidate' },
+        ],
+        // The remote replaced its pc (a full reconnect) or is a new actor: ours is replaced too.
+        'SIGNAL.HELLO': {
+          guard: 'isFromReplacedRemote',
+          target: 'live',
+          reenter: true,
+          actions: 'nextConnection',
+        },
+        'SIGNAL.DESCRIPTION': {
+          guard: 'isOfferFromReplacedRemote',
+          target: '#peer.live.connecting.negotiation.settingRemoteOffer',
+          reenter: true,
+          actions: 'nextConnection',
+        },
+        'SIGNAL.BYE': { target: '#peer.idle.disconnected' },
+        CLOSE: { target: '#peer.closed', actions: 'sendBye' },
+      },
+      states: {
+        recovering: {
+          description: 'Restart ICE on the same pc while restarts last; otherwise give the attempt up.',
+          always: [
+            {
+              guard: 'canRestartIce',
+              target: '#peer.live.connecting.negotiation.restartingIce',
+              actions: 'countIceRestart',
+            },
+            { target: '#peer.idle.discovering.retrying', actions: 'recordRestartsExhausted' },
+          ],
+        },
+        connecting: {
+          description: 'Offer/answer (perfect negotiation) and trickle ICE run.',
+          tags: ['connecting'],
+          type: 'parallel',
+          after: {
+            connectTimeout: { target: '#peer.idle.discovering.retrying', actions: 'recordTimeout' },
+            iceRestartInterval: { guard: 'isRestartingIce', target: '#peer.live.recovering' },
+          },
+          // Leave only once buffered candidates were drained: a raised REMOTE_DESCRIPTION.SET is taken
+          // after eventless transitions, so without `applying` here the drain could be skipped.
+          always: [
+            {
+              guard: and(['isLinkUp', stateIn('#peer.live.connecting.dataChannel.open')]),
+              target: '#peer.live.handshaking.resuming',
+            },
+            { guard: 'isLinkUp', target: '#peer.live.handshaking' },
+          ],
+          on: {
+            'REMOTE.PRESENT': [
+              {
+                guard: 'isNewSession',
+                target: '#peer.live.connecting',
+                reenter: true,
+                actions: ['recordPresence', 'adoptGeneration'],
+              },
+              { actions: 'recordPresence' },
+            ],
+          },
           states: {
-            buffering: {
-              description:
-                'No remote description of this round yet: candidates wait here, bounded (ICE-1..3, ICE-5).',
-              on: {
-                'SIGNAL.CANDIDATE': [
-                  { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
-                  { actions: 'bufferRemoteCandidate' },
-                ],
-                'REMOTE_DESCRIPTION.SET': {
-                  target: 'applying',
-                  actions: ['adoptRemoteUfrag', 'drainRemoteCandidates', 'clearBufferedCandidates'],
+            negotiation: {
+              initial: 'deciding',
+              states: {
+                deciding: {
+                  always: [
+                    { guard: 'isPolite', target: 'awaitingOffer', actions: 'sendHello' },
+                    { target: 'makingOffer' },
+                  ],
+                },
+                makingOffer: {
+                  invoke: {
+                    src: 'createOffer',
+                    input: ({ context }) => ({
+                      key: context.key,
+                      connection: context.connection,
+                      iceRestart: false,
+                    }),
+                    onDone: {
+                      target: 'haveLocalOffer',
+                      actions: {
+                        type: 'sendDescription',
+                        params: ({ event }) => ({ description: event.output }),
+                      },
+                    },
+                    onError: { target: '#peer.idle.discovering.retrying', actions: 'recordError' },
+                  },
+                  // Only the impolite side makes the first offer: a colliding offer is ignored.
+                  on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', actions: 'reportIgnoredOffer' } },
+                },
+                restartingIce: {
+                  description: 'An ICE restart offer (new ufrag/pwd) on the same RTCPeerConnection.',
+                  invoke: {
+                    src: 'createOffer',
+                    input: ({ context }) => ({
+                      key: context.key,
+                      connection: context.connection,
+                      iceRestart: true,
+                    }),
+                    onDone: {
+                      target: 'haveLocalOffer',
+                      actions: {
+                        type: 'sendDescription',
+                        params: ({ event }) => ({ description: event.output }),
+                      },
+                    },
+                    onError: { target: '#peer.idle.discovering.retrying', actions: 'recordError' },
+                  },
+                  on: {
+                    'SIGNAL.DESCRIPTION': [
+                      { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
+                      { guard: 'isOffer', actions: 'reportIgnoredOffer' },
+                    ],
+                  },
+                },
+                haveLocalOffer: {
+                  description:
+                    'Glare: the polite side rolls back and answers; the impolite side ignores the offer.',
+                  on: {
+                    'SIGNAL.DESCRIPTION': [
+                      { guard: 'isAnswer', target: 'settingRemoteAnswer' },
+                      { guard: and(['isOffer', 'isPolite']), target: 'settingRemoteOffer' },
+                      { guard: 'isOffer', actions: 'reportIgnoredOffer' },
+                    ],
+                  },
+                },
+                settingRemoteAnswer: {
+                  entry: 'pairRemoteConnection',
+                  invoke: {
+                    src: 'setRemoteDescription',
+                    input: ({ context, event }) => {
+                      assertEvent(event, 'SIGNAL.DESCRIPTION');
+                      return {
+                        key: context.key,
+                        connection: context.connection,
+                        description: event.description,
+                      };
+                    },
+                    onDone: {
+                      target: 'stable',
+                      actions: { type: 'raiseRemoteDescriptionSet', params: ({ event }) => event.output },
+                    },
+                    onError: { target: '#peer.idle.discovering.retrying', actions: 'recordError' },
+                  },
+                  // Not a collision (MDN: isSettingRemoteAnswerPending): the offer is applied after the answer.
+                  on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
+                },
+                awaitingOffer: {
+                  on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
+                },
+                settingRemoteOffer: {
+                  entry: 'pairRemoteConnection',
+                  invoke: {
+                    src: 'acceptOffer',
+                    input: ({ context, event }) => {
+                      assertEvent(event, 'SIGNAL.DESCRIPTION');
+                      return {
+                        key: context.key,
+                        connection: context.connection,
+                        description: event.description,
+                      };
+                    },
+                    onDone: {
+                      target: 'answering',
+                      actions: { type: 'raiseRemoteDescriptionSet', params: ({ event }) => event.output },
+                    },
+                    onError: { target: '#peer.idle.discovering.retrying', actions: 'recordError' },
+                  },
+                },
+                answering: {
+                  invoke: {
+                    src: 'createAnswer',
+                    input: ({ context }) => ({ key: context.key, connection: context.connection }),
+                    onDone: {
+                      target: 'stable',
+                      actions: {
+                        type: 'sendDescription',
+                        params: ({ event }) => ({ description: event.output }),
+                      },
+                    },
+                    onError: { target: '#peer.idle.discovering.retrying', actions: 'recordError' },
+                  },
+                },
+                stable: {
+                  on: { 'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'settingRemoteOffer' } },
                 },
               },
             },
-            applying: {
-              description:
-                'Remote description set: candidates of its ICE generation go to the pc, others are dropped (ICE-6).',
-              on: {
-                'SIGNAL.CANDIDATE': [
-                  { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
-                  { actions: 'reportStaleCandidate' },
-                ],
-                // A new remote offer starts a new round: its candidates wait for its description.
-                'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'buffering' },
+            remoteCandidates: {
+              initial: 'buffering',
+              states: {
+                buffering: {
+                  description:
+                    'No remote description of this round yet: candidates wait here, bounded (ICE-1..3, ICE-5).',
+                  on: {
+                    'SIGNAL.CANDIDATE': [
+                      { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
+                      { actions: 'bufferRemoteCandidate' },
+                    ],
+                    'REMOTE_DESCRIPTION.SET': {
+                      target: 'applying',
+                      actions: ['adoptRemoteUfrag', 'drainRemoteCandidates', 'clearBufferedCandidates'],
+                    },
+                  },
+                },
+                applying: {
+                  description:
+                    'Remote description set: candidates go to the pc as `live` says (ICE-6 drops other generations).',
+                  on: {
+                    // A new remote offer starts a new round: its candidates wait for its description.
+                    'SIGNAL.DESCRIPTION': { guard: 'isOffer', target: 'buffering' },
+                  },
+                },
+              },
+            },
+            transport: {
+              initial: 'checking',
+              states: {
+                checking: {
+                  always: { guard: 'isPeerConnectionConnected', target: 'connected' },
+                  on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'connected' } },
+                },
+                connected: {},
+              },
+            },
+            dataChannel: {
+              initial: 'opening',
+              states: {
+                opening: {
+                  always: { guard: 'isChannelOpen', target: 'open' },
+                  on: { 'CHANNEL.OPEN': { target: 'open' } },
+                },
+                open: {},
               },
             },
           },
         },
-        transport: {
-          initial: 'checking',
-          states: {
-            checking: {
-              always: { guard: 'isPeerConnectionConnected', target: 'connected' },
-              on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'connected' } },
-            },
-            connected: {},
-          },
-        },
-        dataChannel: {
+        handshaking: {
+          description: 'ICE/DTLS is up; the data channel opens and both ends say where delivery resumes.',
+          tags: ['handshaking'],
           initial: 'opening',
+          after: {
+            connectTimeout: { target: '#peer.idle.discovering.retrying', actions: 'recordTimeout' },
+            // After an ICE restart on the same pc, SCTP may wait out its backed-off retransmit timer before
+            // the remote's hello gets through (seconds): a new pc on both sides is faster.
+            resumeTimeout: {
+              guard: 'isRestartingIce',
+              target: '#peer.idle.discovering.retrying',
+              actions: 'recordResumeTimeout',
+            },
+          },
+          on: {
+            'SIGNAL.DESCRIPTION': {
+              guard: 'isOffer',
+              target: '#peer.live.connecting.negotiation.settingRemoteOffer',
+            },
+          },
           states: {
             opening: {
-              always: { guard: 'isChannelOpen', target: 'open' },
-              on: { 'CHANNEL.OPEN': { target: 'open' } },
+              on: { 'CHANNEL.OPEN': { target: 'resuming' } },
             },
-            open: {},
+            resuming: {
+              entry: ['sendChannelHello', 'flushFirstMessages'],
+              always: { guard: 'hasRemoteResumePoint', target: '#peer.live.connected' },
+            },
           },
         },
-      },
-    },
-    handshaking: {
-      description: 'ICE/DTLS is up; the data channel opens and both ends say where delivery resumes.',
-      initial: 'opening',
-      after: {
-        connectTimeout: { target: '#peer.discovering.retrying', actions: 'recordTimeout' },
-        // After an ICE restart on the same pc, SCTP may wait out its backed-off retransmit timer before
-        // the remote's hello gets through (seconds): a new pc on both sides is faster.
-        resumeTimeout: {
-          guard: 'isRestartingIce',
-          target: '#peer.discovering.retrying',
-          actions: 'recordResumeTimeout',
-        },
-      },
-      on: {
-        'SIGNAL.CANDIDATE': [
-          { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
-          { actions: 'reportStaleCandidate' },
-        ],
-        'SIGNAL.DESCRIPTION': [
-          {
-            guard: 'isOfferFromReplacedRemote',
-            target: '#peer.connecting.negotiation.settingRemoteOffer',
-            reenter: true,
-            actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+        connected: {
+          description:
+            'Messages flow. The outbox is flushed on entry and after every SEND; a heartbeat watches the remote.',
+          tags: ['connected'],
+          initial: 'stable',
+          entry: [
+            'clearError',
+            'resetIceRestarts',
+            'resetReconnects',
+            'resumeOutbox',
+            'flushOutbox',
+            'startHeartbeat',
+          ],
+          exit: ['stopHeartbeat', 'clearRemoteResumePoint'],
+          on: {
+            SEND: { actions: ['enqueueMessage', 'flushOutbox'] },
+            'CHANNEL.BUFFER_LOW': { actions: 'flushOutbox' },
+            // The remote renegotiates or restarts ICE.
+            'SIGNAL.DESCRIPTION': {
+              guard: 'isOffer',
+              target: '#peer.live.connecting.negotiation.settingRemoteOffer',
+            },
+            'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: '#peer.live.recovering' },
+            'HEARTBEAT.LOST': { target: '#peer.live.recovering' },
+            RESTART_ICE: { guard: 'canRestartIce', target: '#peer.live.recovering' },
           },
-          { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
-        ],
-        'PC.CONNECTION_STATE': {
-          guard: 'isTransportFailed',
-          target: '#peer.discovering.retrying',
-          actions: 'recordError',
-        },
-        'CHANNEL.CLOSE': { target: '#peer.discovering.retrying', actions: 'recordError' },
-        'SIGNAL.BYE': { target: 'disconnected' },
-        CLOSE: { target: 'closed', actions: 'sendBye' },
-      },
-      states: {
-        opening: {
-          on: { 'CHANNEL.OPEN': { target: 'resuming' } },
-        },
-        resuming: {
-          entry: ['sendChannelHello', 'flushFirstMessages'],
-          always: { guard: 'hasRemoteResumePoint', target: '#peer.connected' },
-        },
-      },
-    },
-    connected: {
-      description:
-        'Messages flow. The outbox is flushed on entry and after every SEND; a heartbeat watches the remote.',
-      initial: 'stable',
-      entry: ['clearError', 'resetIceRestarts', 'resetReconnects', 'resumeOutbox', 'flushOutbox'],
-      exit: 'clearRemoteResumePoint',
-      invoke: {
-        src: 'heartbeat',
-        input: ({ context }) => ({ key: context.key, connection: context.connection }),
-      },
-      on: {
-        SEND: { actions: ['enqueueMessage', 'flushOutbox'] },
-        'CHANNEL.BUFFER_LOW': { actions: 'flushOutbox' },
-        'SIGNAL.CANDIDATE': [
-          { guard: 'isCurrentGeneration', actions: 'addRemoteCandidate' },
-          { actions: 'reportStaleCandidate' },
-        ],
-        // The remote renegotiates or restarts ICE, or replaced its pc (then ours is replaced too).
-        'SIGNAL.DESCRIPTION': [
-          {
-            guard: 'isOfferFromReplacedRemote',
-            target: '#peer.connecting.negotiation.settingRemoteOffer',
-            reenter: true,
-            actions: ['stopPeerConnection', 'nextConnection', 'startPeerConnection'],
+          states: {
+            stable: {
+              on: { 'PC.CONNECTION_STATE': { guard: 'isTransportDisconnected', target: 'unstable' } },
+            },
+            unstable: {
+              description: 'ICE says disconnected; it may come back by itself within the grace period.',
+              after: { disconnectedGrace: { target: '#peer.live.recovering' } },
+              on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'stable' } },
+            },
           },
-          { guard: 'isOffer', target: '#peer.connecting.negotiation.settingRemoteOffer' },
-        ],
-        'PC.CONNECTION_STATE': [
-          {
-            guard: and(['isTransportFailed', 'canRestartIce']),
-            target: '#peer.connecting.negotiation.restartingIce',
-            actions: 'countIceRestart',
-          },
-          { guard: 'isTransportFailed', target: '#peer.discovering.retrying', actions: 'recordError' },
-        ],
-        'HEARTBEAT.LOST': [
-          {
-            guard: 'canRestartIce',
-            target: '#peer.connecting.negotiation.restartingIce',
-            actions: 'countIceRestart',
-          },
-          { target: '#peer.discovering.retrying', actions: 'recordRestartsExhausted' },
-        ],
-        RESTART_ICE: {
-          guard: 'canRestartIce',
-          target: '#peer.connecting.negotiation.restartingIce',
-          actions: 'countIceRestart',
-        },
-        'CHANNEL.CLOSE': { target: '#peer.discovering.retrying', actions: 'recordError' },
-        'SIGNAL.BYE': { target: 'disconnected' },
-        CLOSE: { target: 'closed', actions: 'sendBye' },
-      },
-      states: {
-        stable: {
-          on: { 'PC.CONNECTION_STATE': { guard: 'isTransportDisconnected', target: 'unstable' } },
-        },
-        unstable: {
-          description: 'ICE says disconnected; it may come back by itself within the grace period.',
-          after: {
-            disconnectedGrace: [
-              {
-                guard: 'canRestartIce',
-                target: '#peer.connecting.negotiation.restartingIce',
-                actions: 'countIceRestart',
-              },
-              { target: '#peer.discovering.retrying', actions: 'recordRestartsExhausted' },
-            ],
-          },
-          on: { 'PC.CONNECTION_STATE': { guard: 'isTransportConnected', target: 'stable' } },
-        },
-      },
-    },
-    failed: {
-      description: 'The attempt failed; `error` says why. CONNECT starts over.',
-      entry: ['stopPeerConnection', 'unpair', 'clearRemoteResumePoint', 'reportFailure'],
-      on: {
-        'SIGNAL.CANDIDATE': [
-          { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
-          { actions: 'bufferRemoteCandidate' },
-        ],
-        CONNECT: { target: 'discovering', actions: ['clearBufferedCandidates', 'resetReconnects'] },
-        'SIGNAL.HELLO': {
-          target: 'connecting',
-          actions: ['clearBufferedCandidates', 'adoptGeneration', 'nextConnection', 'startPeerConnection'],
-        },
-        'SIGNAL.DESCRIPTION': {
-          guard: 'isOffer',
-          target: '#peer.connecting.negotiation.settingRemoteOffer',
-          actions: ['clearBufferedCandidates', 'adoptGeneration', 'nextConnection', 'startPeerConnection'],
         },
       },
     },
     closed: {
       description: 'Final. One cleanup path, reached from anywhere.',
+      tags: ['closed'],
       type: 'final',
-      entry: ['stopPeerConnection', 'releaseOutbox'],
+      entry: 'releaseOutbox',
     },
   },
 });
@@ -908,3 +903,13 @@ export const peerMachine = setup({
 export type PeerActor = ActorRefFrom<typeof peerMachine>;
 /** A snapshot of a peer actor. */
 export type PeerSnapshot = SnapshotFrom<typeof peerMachine>;
+
+/**
+ * The public state of a peer: the tag of the one tagged state that is active (every snapshot has
+ * exactly one; `live.recovering` is transient and never observed).
+ * @example peerStateOf(actor.getSnapshot()) // 'connecting'
+ */
+export function peerStateOf(snapshot: Pick<PeerSnapshot, 'hasTag'>): PeerState {
+  for (const state of PEER_STATES) if (snapshot.hasTag(state)) return state;
+  throw new Error('peer snapshot without a public state tag');
+}

@@ -17,7 +17,8 @@ import {
 } from 'rxjs';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createActor } from 'xstate';
-import type { PeerActor, PeerSnapshot } from '../machines/peer.js';
+import type { PeerActor, PeerSnapshot, PeerState } from '../machines/peer.js';
+import { peerStateOf } from '../machines/peer.js';
 import { signalingMachine } from '../machines/signaling.js';
 import { peerSystemId, SIGNALING_CHILD_ID, systemMachine } from '../machines/system.js';
 import { OutboxFullError, PeerClosedError, PeerstateError } from './errors.js';
@@ -29,15 +30,8 @@ import type { RtcImplementation } from './rtc/binding.js';
 import type { WebSocketConstructor } from './signaling/transport.js';
 import { createSessionLogic, SocketTracker } from './signaling/transport.js';
 
-/** The top-level states of a peer (the peer chart's top level). */
-export type PeerState =
-  | 'disconnected'
-  | 'discovering'
-  | 'connecting'
-  | 'handshaking'
-  | 'connected'
-  | 'failed'
-  | 'closed';
+/** The public states of a peer (tags of the peer chart). */
+export type { PeerState };
 
 /** Options of `createPeerSystem`. Times in ms, sizes in bytes. */
 export interface PeerSystemOptions {
@@ -180,8 +174,7 @@ function tooLarge(peerId: string, data: string | Uint8Array): PeerstateError {
 }
 
 function topState(snapshot: PeerSnapshot): PeerState {
-  const value = snapshot.value;
-  return (typeof value === 'string' ? value : Object.keys(value)[0]) as PeerState;
+  return peerStateOf(snapshot);
 }
 
 /**

@@ -2,10 +2,12 @@
  * The implementations the peer chart is provided with: its actors (the RTCPeerConnection, the
  * negotiation steps), its actions that touch the pc or the outbox, and its delays.
  */
-import { enqueueActions, fromCallback, fromPromise } from 'xstate';
+import type { AnyActorRef } from 'xstate';
+import { assertEvent, fromCallback, fromPromise, sendTo } from 'xstate';
 import type {
   LocalDescriptionOutput,
   OperationInput,
+  PeerConnectionCommand,
   PeerContext,
   PeerEvent,
   RemoteDescriptionOutput,
@@ -105,7 +107,6 @@ function createReceiver(
   return {
     receive(raw: ArrayBuffer | string): void {
       const frame = decodeFrame(raw);
-      resources.lastReceivedAt = performance.now();
       switch (frame.kind) {
         case 'ping':
           return;
@@ -166,6 +167,12 @@ export function providePeerMachine(deps: PeerDependencies) {
   const { registry } = deps;
   const resourcesOf = (context: PeerContext) => registry.get(context.key);
   const bindingFor = (context: PeerContext) => currentBinding(registry, context);
+  /** Sends a command to the pc actor; the chart only runs these while `live`, where `pc` exists. */
+  const toPc = (
+    command:
+      | PeerConnectionCommand
+      | ((args: { context: PeerContext; event: PeerEvent }) => PeerConnectionCommand),
+  ) => sendTo<PeerContext, PeerEvent, unknown, AnyActorRef, PeerEvent>('pc', command);
 
   return peerMachine.provide({
     actors: {
@@ -176,9 +183,14 @@ export function providePeerMachine(deps: PeerDependencies) {
           registry.delete(input.key);
         };
       }),
-      peerConnection: fromCallback<PeerEvent, { key: number; connection: number }>(({ input, sendBack }) => {
+      // Owns the binding, the receiver and the heartbeat clock of one RTCPeerConnection: nothing of
+      // them outlives this actor, and a command that arrives after it stopped is dropped by XState.
+      peerConnection: fromCallback<PeerConnectionCommand, OperationInput>(({ input, sendBack, receive }) => {
         const resources = registry.get(input.key);
         if (!resources) return undefined;
+        // When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence.
+        let lastReceivedAt = performance.now();
+        let heartbeat: ReturnType<typeof setInterval> | undefined;
         const receiver = createReceiver(registry, resources, () => binding, sendBack, deps.maxMessageBytes);
         const binding: PeerConnectionBinding = new PeerConnectionBinding(
           input.connection,
@@ -186,7 +198,10 @@ export function providePeerMachine(deps: PeerDependencies) {
           deps.binding,
           {
             event: sendBack,
-            data: (raw) => receiver.receive(raw),
+            data: (raw) => {
+              lastReceivedAt = performance.now();
+              receiver.receive(raw);
+            },
             error: (error) =>
               registry.errors.next(
                 new PeerstateError('candidate-failed', error.message, {
@@ -197,7 +212,58 @@ export function providePeerMachine(deps: PeerDependencies) {
           },
         );
         resources.binding = binding;
+        const reportFailure = (failure: string | undefined) => {
+          if (failure) sendBack({ type: 'CHANNEL.SEND_FAILED', message: failure });
+        };
+        const silenceMs = deps.heartbeatIntervalMs * deps.heartbeatMisses;
+        const beat = () => {
+          if (performance.now() - lastReceivedAt > silenceMs) {
+            clearInterval(heartbeat);
+            heartbeat = undefined;
+            sendBack({ type: 'HEARTBEAT.LOST' });
+            return;
+          }
+          // A ping that cannot be sent (channel closing) is not an error: CHANNEL.CLOSE follows.
+          try {
+            if (binding.isChannelOpen) binding.send(encodePing());
+          } catch {}
+        };
+        receive((command) => {
+          switch (command.type) {
+            case 'ADD_CANDIDATES':
+              for (const candidate of command.candidates) binding.addIceCandidate(candidate);
+              return;
+            case 'SEND_HELLO':
+              try {
+                const { inbox, epoch } = resources;
+                binding.send(encodeHello(inbox.lastDelivered, epoch, inbox.remoteEpoch ?? 0));
+              } catch (error) {
+                reportFailure(toError(error).message);
+              }
+              return;
+            case 'FLUSH':
+              reportFailure(flushNow(resources, binding));
+              return;
+            case 'FLUSH_FIRST':
+              // Nothing was ever sent: nothing can need resending, so the first messages follow the hello at once.
+              if (resources.outbox.neverSent) reportFailure(flushNow(resources, binding));
+              return;
+            case 'RESUME':
+              resources.outbox.resume(command.lastDelivered, binding);
+              return;
+            case 'HEARTBEAT.START':
+              lastReceivedAt = performance.now();
+              clearInterval(heartbeat);
+              heartbeat = setInterval(beat, deps.heartbeatIntervalMs);
+              return;
+            case 'HEARTBEAT.STOP':
+              clearInterval(heartbeat);
+              heartbeat = undefined;
+              return;
+          }
+        });
         return () => {
+          clearInterval(heartbeat);
           receiver.dispose();
           binding.close();
           if (resources.binding === binding) resources.binding = null;
@@ -211,27 +277,6 @@ export function providePeerMachine(deps: PeerDependencies) {
           ufrag: await bindingOf(registry, input).acceptOffer(input.description, signal),
         }),
       ),
-      heartbeat: fromCallback<PeerEvent, { key: number; connection: number }>(({ input, sendBack }) => {
-        const resources = registry.get(input.key);
-        if (!resources) return undefined;
-        resources.lastReceivedAt = performance.now();
-        const silenceMs = deps.heartbeatIntervalMs * deps.heartbeatMisses;
-        let lost = false;
-        const timer = setInterval(() => {
-          const binding = currentBinding(registry, input);
-          if (!binding || lost) return;
-          if (performance.now() - resources.lastReceivedAt > silenceMs) {
-            lost = true;
-            sendBack({ type: 'HEARTBEAT.LOST' });
-            return;
-          }
-          // A ping that cannot be sent (channel closing) is not an error: CHANNEL.CLOSE follows.
-          try {
-            if (binding.isChannelOpen) binding.send(encodePing());
-          } catch {}
-        }, deps.heartbeatIntervalMs);
-        return () => clearInterval(timer);
-      }),
       createAnswer: fromPromise<LocalDescriptionOutput, OperationInput>(({ input, signal }) =>
         bindingOf(registry, input).createAnswer(signal),
       ),
@@ -243,46 +288,32 @@ export function providePeerMachine(deps: PeerDependencies) {
       })),
     },
     actions: {
-      /** ICE-4 in arrival order; ICE-6: candidates of another ICE generation than the new description's are dropped. */
-      drainRemoteCandidates: ({ context, event }) => {
-        const ufrag = event.type === 'REMOTE_DESCRIPTION.SET' ? event.ufrag : context.remoteUfrag;
-        // Candidates of another ICE generation (an old one, or an ignored glare offer's) are dropped by
-        // rule, not reported as errors (ICE-6, ICE-8).
-        for (const candidate of context.bufferedCandidates) {
-          if (isOfGeneration(candidate, ufrag)) bindingFor(context)?.addIceCandidate(candidate);
-        }
-      },
-      addRemoteCandidate: ({ context, event }) => {
-        if (event.type === 'SIGNAL.CANDIDATE') bindingFor(context)?.addIceCandidate(event.candidate);
-      },
-      sendChannelHello: enqueueActions(({ context, enqueue }) => {
-        const resources = resourcesOf(context);
-        try {
-          if (resources) {
-            const { inbox, epoch } = resources;
-            bindingFor(context)?.send(encodeHello(inbox.lastDelivered, epoch, inbox.remoteEpoch ?? 0));
-          }
-        } catch (error) {
-          enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: toError(error).message });
-        }
+      // ICE-4 in arrival order; candidates of another ICE generation than the new description's (an
+      // old one, or an ignored glare offer's) are dropped by rule, not reported (ICE-6, ICE-8).
+      drainRemoteCandidates: toPc(({ context, event }) => {
+        assertEvent(event, 'REMOTE_DESCRIPTION.SET');
+        return {
+          type: 'ADD_CANDIDATES',
+          candidates: context.bufferedCandidates.filter((c) => isOfGeneration(c, event.ufrag)),
+        };
       }),
+      addRemoteCandidate: toPc(({ event }) => {
+        assertEvent(event, 'SIGNAL.CANDIDATE');
+        return { type: 'ADD_CANDIDATES', candidates: [event.candidate] };
+      }),
+      sendChannelHello: toPc({ type: 'SEND_HELLO' }),
+      flushOutbox: toPc({ type: 'FLUSH' }),
+      flushFirstMessages: toPc({ type: 'FLUSH_FIRST' }),
+      resumeOutbox: toPc(({ context }) => ({
+        type: 'RESUME',
+        lastDelivered: context.remoteResumePoint ?? 0,
+      })),
+      startHeartbeat: toPc({ type: 'HEARTBEAT.START' }),
+      stopHeartbeat: toPc({ type: 'HEARTBEAT.STOP' }),
       enqueueMessage: ({ context, event }) => {
-        if (event.type === 'SEND') resourcesOf(context)?.outbox.push(event.data);
+        assertEvent(event, 'SEND');
+        resourcesOf(context)?.outbox.push(event.data);
       },
-      flushOutbox: enqueueActions(({ context, enqueue }) => {
-        const failure = flushNow(resourcesOf(context), bindingFor(context));
-        if (failure) enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: failure });
-      }),
-      resumeOutbox: ({ context }) => {
-        resourcesOf(context)?.outbox.resume(context.remoteResumePoint ?? 0, bindingFor(context));
-      },
-      flushFirstMessages: enqueueActions(({ context, enqueue }) => {
-        const resources = resourcesOf(context);
-        // Nothing was ever sent: nothing can need resending, so the first messages follow the hello at once.
-        if (!resources?.outbox.neverSent) return;
-        const failure = flushNow(resources, bindingFor(context));
-        if (failure) enqueue.raise({ type: 'CHANNEL.SEND_FAILED', message: failure });
-      }),
       releaseOutbox: ({ context }) => releaseHeld(registry, resourcesOf(context)),
     },
     guards: {

@@ -84,7 +84,7 @@ function watchRecoveries(handle: PeerHandle): Recoveries {
     if (previous === 'connected' && state === 'connecting' && connection === previousConnection)
       counts.iceRestarts++;
     previousConnection = connection;
-    const nowBackingOff = snapshot.matches({ discovering: 'backingOff' });
+    const nowBackingOff = snapshot.matches({ idle: { discovering: 'backingOff' } });
     if (nowBackingOff && !backingOff) counts.backoffs++;
     backingOff = nowBackingOff;
     counts.newPeerConnections = Math.max(0, connection - 1);

@@ -8,12 +8,13 @@ import type {
   OperationInput,
   OutboundSignal,
   PeerActor,
+  PeerConnectionCommand,
   PeerContext,
   PeerEvent,
   PeerInput,
   RemoteDescriptionOutput,
 } from '../../machines/peer.js';
-import { peerMachine } from '../../machines/peer.js';
+import { peerMachine, peerStateOf } from '../../machines/peer.js';
 import type { Candidate, Description } from '../../src/protocol/signals.js';
 
 /** A promise whose settlement the test controls. */
@@ -69,7 +70,7 @@ export interface PeerRecorder {
   /** Keys of started / cleaned-up peerResources actors, in order. */
   resourceStarts: number[];
   resourceCleanups: number[];
-  /** Keys of started / cleaned-up heartbeat actors, in order. */
+  /** Keys of the peers whose heartbeat started / stopped, in order. */
   heartbeatStarts: number[];
   heartbeatCleanups: number[];
   /** sendBack of the latest peerConnection actor per key (to play the pc's events). */
@@ -146,19 +147,13 @@ export function providePeer(rec: PeerRecorder) {
           rec.log.push(`resources:cleanup:${input.key}`);
         };
       }),
-      peerConnection: fromCallback<PeerEvent, OperationInput>(({ input, sendBack }) => {
+      peerConnection: fromCallback<PeerConnectionCommand, OperationInput>(({ input, sendBack }) => {
         rec.pcStarts.push(input.key);
         rec.log.push(`pc:start:${input.key}:${input.connection}`);
         rec.pcSendBack.set(input.key, sendBack);
         return () => {
           rec.pcCleanups.push(input.key);
           rec.log.push(`pc:cleanup:${input.key}:${input.connection}`);
-        };
-      }),
-      heartbeat: fromCallback<PeerEvent, OperationInput>(({ input }) => {
-        rec.heartbeatStarts.push(input.key);
-        return () => {
-          rec.heartbeatCleanups.push(input.key);
         };
       }),
       createOffer: fromPromise<Description, OperationInput & { iceRestart: boolean }>(({ input }) => {
@@ -197,6 +192,9 @@ export function providePeer(rec: PeerRecorder) {
       enqueueMessage: count('enqueueMessage'),
       releaseOutbox: count('releaseOutbox'),
       sendChannelHello: count('sendChannelHello'),
+      flushFirstMessages: () => rec.log.push('flushFirstMessages'),
+      startHeartbeat: ({ context }: { context: PeerContext }) => rec.heartbeatStarts.push(context.key),
+      stopHeartbeat: ({ context }: { context: PeerContext }) => rec.heartbeatCleanups.push(context.key),
     },
     guards: {
       isPeerConnectionConnected: () => rec.pcConnected,
@@ -260,10 +258,7 @@ export function startPeer(input: Partial<PeerInput> = {}): PeerHarness {
   const peer = parent.getSnapshot().children.peer as unknown as PeerActor;
   const errors: unknown[] = [];
   peer.subscribe({ error: (error) => errors.push(error) });
-  const state = () => {
-    const value = peer.getSnapshot().value;
-    return typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
-  };
+  const state = () => peerStateOf(peer.getSnapshot());
   const pc = (event: PeerEvent) => {
     const key = rec.pcStarts.at(-1);
     const sendBack = key === undefined ? undefined : rec.pcSendBack.get(key);

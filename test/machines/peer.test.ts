@@ -125,7 +125,7 @@ const candidateLog = (h: PeerHarness) =>
 describe('peer chart: the way to connected', () => {
   it('starts disconnected with its resources and no pc', () => {
     const h = start();
-    expect(h.peer.getSnapshot().value).toBe('disconnected');
+    expect(h.state()).toBe('disconnected');
     expect(h.rec.resourceStarts).toEqual([0]);
     expect(h.rec.pcStarts).toEqual([]);
     expect(h.peer.getSnapshot().context).toMatchObject({
@@ -139,18 +139,20 @@ describe('peer chart: the way to connected', () => {
   it('impolite side (offerer): disconnected → discovering → connecting → handshaking → connected', async () => {
     const h = start({ localId: 'a', remoteId: 'b' });
     h.peer.send({ type: 'CONNECT' });
-    expect(h.peer.getSnapshot().matches({ discovering: 'waiting' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ idle: { discovering: 'waiting' } })).toBe(true);
     expect(h.rec.pcStarts).toEqual([]);
 
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 4 });
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'makingOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'makingOffer' } } })).toBe(true);
     expect(h.rec.log).toContain('pc:start:0:1');
     expect(h.rec.offerInputs).toEqual([{ key: 0, connection: 1, iceRestart: false }]);
     expect(h.signals).toEqual([]);
 
     h.rec.offers[0]?.resolve(offer);
     await settle();
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'haveLocalOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'haveLocalOffer' } } })).toBe(
+      true,
+    );
     expect(h.signals).toEqual([
       {
         type: 'SIGNALING.SEND',
@@ -161,22 +163,24 @@ describe('peer chart: the way to connected', () => {
     ]);
 
     h.peer.send(desc(answer, 4));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteAnswer' } })).toBe(true);
+    expect(
+      h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'settingRemoteAnswer' } } }),
+    ).toBe(true);
     expect(h.rec.remoteDescriptions.map((c) => [c.via, c.description])).toEqual([
       ['setRemoteDescription', answer],
     ]);
     resolveRemote(h, 'u1');
     await settle();
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'stable' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'stable' } } })).toBe(true);
     expect(h.peer.getSnapshot().context.remoteUfrag).toBe('u1');
     expect(h.state()).toBe('connecting');
 
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
-    expect(h.peer.getSnapshot().matches({ handshaking: 'opening' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'opening' } })).toBe(true);
     expect(h.rec.counts.sendChannelHello).toBe(0);
 
     h.pc({ type: 'CHANNEL.OPEN' });
-    expect(h.peer.getSnapshot().matches({ handshaking: 'resuming' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'resuming' } })).toBe(true);
     expect(h.rec.counts.sendChannelHello).toBe(1);
     expect(h.rec.counts.flushOutbox).toBe(0);
 
@@ -193,7 +197,9 @@ describe('peer chart: the way to connected', () => {
     const h = start({ localId: 'b', remoteId: 'a' });
     h.peer.send({ type: 'CONNECT' });
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 2 });
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'awaitingOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'awaitingOffer' } } })).toBe(
+      true,
+    );
     expect(h.rec.offers).toEqual([]);
     expect(h.signals).toEqual([
       {
@@ -206,20 +212,24 @@ describe('peer chart: the way to connected', () => {
 
     // An answer is not what the polite side waits for.
     h.peer.send(desc(answer, 2));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'awaitingOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'awaitingOffer' } } })).toBe(
+      true,
+    );
     expect(h.rec.remoteDescriptions).toEqual([]);
 
     h.peer.send(desc(offer, 2));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteOffer' } })).toBe(true);
+    expect(
+      h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'settingRemoteOffer' } } }),
+    ).toBe(true);
     expect(h.rec.remoteDescriptions.map((c) => [c.via, c.description])).toEqual([['acceptOffer', offer]]);
     resolveRemote(h);
     await settle();
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'answering' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'answering' } } })).toBe(true);
     expect(h.rec.answers).toHaveLength(1);
 
     h.rec.answers[0]?.resolve(answer);
     await settle();
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'stable' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'stable' } } })).toBe(true);
     expect(h.signals.at(-1)).toEqual({
       type: 'SIGNALING.SEND',
       generation: 2,
@@ -250,7 +260,7 @@ describe('peer chart: the way to connected', () => {
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 1 });
     h.peer.send({ type: 'REMOTE.ABSENT' });
     h.peer.send({ type: 'CONNECT' });
-    expect(h.peer.getSnapshot().matches({ discovering: 'waiting' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ idle: { discovering: 'waiting' } })).toBe(true);
     expect(h.rec.pcStarts).toEqual([]);
   });
 
@@ -259,7 +269,7 @@ describe('peer chart: the way to connected', () => {
     toConnecting(h);
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connecting' });
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
-    expect(h.peer.getSnapshot().matches({ connecting: { transport: 'connected' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { transport: 'connected' } } })).toBe(true);
     expect(h.state()).toBe('connecting');
     h.rec.offers[0]?.resolve(offer);
     await settle();
@@ -268,7 +278,7 @@ describe('peer chart: the way to connected', () => {
     expect(h.state()).toBe('connecting');
     resolveRemote(h);
     await settle();
-    expect(h.peer.getSnapshot().matches({ handshaking: 'opening' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'opening' } })).toBe(true);
   });
 
   it('connecting is left only when negotiation is stable AND the transport is connected (negotiation first)', async () => {
@@ -276,24 +286,26 @@ describe('peer chart: the way to connected', () => {
     toConnecting(h);
     await negotiateAsOfferer(h);
     expect(
-      h.peer.getSnapshot().matches({ connecting: { negotiation: 'stable', transport: 'checking' } }),
+      h.peer
+        .getSnapshot()
+        .matches({ live: { connecting: { negotiation: 'stable', transport: 'checking' } } }),
     ).toBe(true);
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'new' });
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connecting' });
     expect(h.state()).toBe('connecting');
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
-    expect(h.peer.getSnapshot().matches({ handshaking: 'opening' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'opening' } })).toBe(true);
   });
 
   it('a data channel already open when connecting ends goes straight to handshaking.resuming', async () => {
     const h = start();
     toConnecting(h);
     h.pc({ type: 'CHANNEL.OPEN' });
-    expect(h.peer.getSnapshot().matches({ connecting: { dataChannel: 'open' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { dataChannel: 'open' } } })).toBe(true);
     expect(h.rec.counts.sendChannelHello).toBe(0);
     await negotiateAsOfferer(h);
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
-    expect(h.peer.getSnapshot().matches({ handshaking: 'resuming' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'resuming' } })).toBe(true);
     expect(h.rec.counts.sendChannelHello).toBe(1);
     h.pc({ type: 'CHANNEL.HELLO', lastDelivered: 0 });
     expect(h.state()).toBe('connected');
@@ -303,7 +315,7 @@ describe('peer chart: the way to connected', () => {
     const h = start();
     await toHandshaking(h);
     h.pc({ type: 'CHANNEL.OPEN' });
-    expect(h.peer.getSnapshot().matches({ handshaking: 'resuming' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'resuming' } })).toBe(true);
     expect(h.peer.getSnapshot().context.remoteResumePoint).toBeNull();
     expect(h.rec.counts.flushOutbox).toBe(0);
     h.pc({ type: 'CHANNEL.HELLO', lastDelivered: 41 });
@@ -316,7 +328,7 @@ describe('peer chart: the way to connected', () => {
     const h = start();
     await toHandshaking(h);
     h.pc({ type: 'CHANNEL.HELLO', lastDelivered: 3 });
-    expect(h.peer.getSnapshot().matches({ handshaking: 'opening' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'opening' } })).toBe(true);
     expect(h.rec.counts.sendChannelHello).toBe(0);
     expect(h.rec.counts.flushOutbox).toBe(0);
     h.pc({ type: 'CHANNEL.OPEN' });
@@ -352,7 +364,7 @@ describe('peer chart: the way to connected', () => {
     await negotiateAsOfferer(h, 2, null, 2);
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
     h.pc({ type: 'CHANNEL.OPEN' });
-    expect(h.peer.getSnapshot().matches({ handshaking: 'resuming' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { handshaking: 'resuming' } })).toBe(true);
   });
 
   it('connected flushes the outbox on entry, after every SEND and on CHANNEL.BUFFER_LOW', async () => {
@@ -418,7 +430,9 @@ describe('peer chart: remote candidates', () => {
     h.peer.send(desc(offer));
     // acceptOffer(offer) is still pending.
     h.peer.send(cand('c2'));
-    expect(h.peer.getSnapshot().matches({ connecting: { remoteCandidates: 'buffering' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { remoteCandidates: 'buffering' } } })).toBe(
+      true,
+    );
     expect(h.peer.getSnapshot().context.bufferedCandidates.map(nameOf)).toEqual(['c1', 'c2']);
     expect(h.rec.applied).toEqual([]);
     expect(h.rec.drained).toEqual([]);
@@ -465,7 +479,9 @@ describe('peer chart: remote candidates', () => {
     expect(h.rec.applied.map(nameOf)).toEqual(['c5', 'c6']);
     expect(candidateLog(h)).toEqual(['drain:c1,c2,c3,c4', 'add:c5', 'add:c6']);
     expect(h.peer.getSnapshot().context.bufferedCandidates).toEqual([]);
-    expect(h.peer.getSnapshot().matches({ connecting: { remoteCandidates: 'applying' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { remoteCandidates: 'applying' } } })).toBe(
+      true,
+    );
   });
 
   it('ICE-4 the answer being set drains once, before candidates applied later in handshaking and connected', async () => {
@@ -611,12 +627,16 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     h.rec.offers[0]?.resolve(offer);
     await settle();
     h.peer.send(desc(offer));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'haveLocalOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'haveLocalOffer' } } })).toBe(
+      true,
+    );
     expect(ignored).toEqual(['b', 'b']);
     expect(h.rec.remoteDescriptions).toEqual([]);
     // Its own offer still completes.
     h.peer.send(desc(answer));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteAnswer' } })).toBe(true);
+    expect(
+      h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'settingRemoteAnswer' } } }),
+    ).toBe(true);
   });
 
   it('ICE-8 glare: the polite side with a local (restart) offer rolls back and answers', async () => {
@@ -629,9 +649,13 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     h.peer.send({ type: 'RESTART_ICE' });
     h.rec.offers[0]?.resolve(offer);
     await settle();
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'haveLocalOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'haveLocalOffer' } } })).toBe(
+      true,
+    );
     h.peer.send(desc(offer));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteOffer' } })).toBe(true);
+    expect(
+      h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'settingRemoteOffer' } } }),
+    ).toBe(true);
     expect(h.rec.remoteDescriptions.at(-1)?.via).toBe('acceptOffer');
   });
 
@@ -657,7 +681,9 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     h.pc({ type: 'CHANNEL.HELLO', lastDelivered: 0 });
     expect(h.state()).toBe('connected');
     h.peer.send(desc(offer, 1, 2));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteOffer' } })).toBe(true);
+    expect(
+      h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'settingRemoteOffer' } } }),
+    ).toBe(true);
     expect(h.rec.log.filter((l) => l.startsWith('pc:'))).toEqual([
       'pc:start:0:1',
       'pc:cleanup:0:1',
@@ -685,9 +711,13 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     expect(h.state()).toBe('failed');
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 1 });
     h.peer.send({ type: 'CONNECT' });
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'awaitingOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'awaitingOffer' } } })).toBe(
+      true,
+    );
     h.peer.send(desc(offer, 1, 1, 'r2'));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteOffer' } })).toBe(true);
+    expect(
+      h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'settingRemoteOffer' } } }),
+    ).toBe(true);
   });
 });
 
@@ -710,14 +740,16 @@ describe('peer chart: generation stamping', () => {
     h.peer.send(desc(offer, 1));
     resolveRemote(h);
     await settle();
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'answering' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'answering' } } })).toBe(true);
     const pending = h.rec.answers[0];
     // The signaling session is replaced while createAnswer runs.
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 2 });
     pending?.resolve(answer);
     await settle();
     expect(h.peer.getSnapshot().context.generation).toBe(2);
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'awaitingOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'awaitingOffer' } } })).toBe(
+      true,
+    );
     expect(h.signals.filter((s) => s.signal.type === 'description')).toEqual([]);
     expect(h.signals.map((s) => [s.signal.type, s.generation])).toEqual([
       ['hello', 1],
@@ -771,7 +803,7 @@ describe('peer chart: close', () => {
       expect(name.startsWith(h.state())).toBe(true);
       const signalsBefore = h.signals.length;
       h.peer.send({ type: 'CLOSE' });
-      expect(h.peer.getSnapshot().value).toBe('closed');
+      expect(h.state()).toBe('closed');
       expect(h.peer.getSnapshot().status).toBe('done');
       // Every pc and heartbeat that was started is cleaned up (stopPeerConnection), the outbox released once.
       expect(h.rec.pcCleanups).toEqual(h.rec.pcStarts);
@@ -793,7 +825,7 @@ describe('peer chart: close', () => {
     h.rec.offers[0]?.resolve(offer);
     await settle();
     expect(signalTypes(h)).toEqual(['bye']);
-    expect(h.peer.getSnapshot().value).toBe('closed');
+    expect(h.state()).toBe('closed');
   });
 
   it('RC-7 CLOSE sent three times (overflow, transport error, user): one cleanup, one bye, one final state', async () => {
@@ -802,7 +834,7 @@ describe('peer chart: close', () => {
     h.peer.send({ type: 'CLOSE' });
     h.peer.send({ type: 'CLOSE' });
     h.peer.send({ type: 'CLOSE' });
-    expect(h.peer.getSnapshot().value).toBe('closed');
+    expect(h.state()).toBe('closed');
     expect(h.rec.pcCleanups).toEqual([0]);
     expect(h.rec.resourceCleanups).toEqual([0]);
     expect(h.rec.counts.releaseOutbox).toBe(1);
@@ -830,7 +862,7 @@ describe('peer chart: close', () => {
     }).not.toThrow();
     vi.advanceTimersByTime(60_000);
     expect(h.peer.getSnapshot()).toBe(snapshot);
-    expect(h.peer.getSnapshot().value).toBe('closed');
+    expect(h.state()).toBe('closed');
     expect(h.rec.log.length).toBe(logLength);
     expect(h.signals.length).toBe(signalCount);
     expect(h.rec.pcStarts).toEqual([0]);
@@ -925,7 +957,7 @@ describe('peer chart: failure, recovery and starting over', () => {
     const failures: string[] = [];
     h.peer.on('failure', (e) => failures.push(e.code));
     failedInConnecting(h);
-    expect(h.peer.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ idle: { discovering: 'backingOff' } })).toBe(true);
     expect(h.peer.getSnapshot().context.reconnects).toBe(1);
     expect(h.rec.pcCleanups).toEqual([0]);
     vi.advanceTimersByTime(999);
@@ -1005,11 +1037,13 @@ describe('peer chart: ICE recovery in connected (ICE-9)', () => {
   it('ICE-9 ICE disconnected → grace period → ICE restart on the same pc', async () => {
     const h = await connectedWithRestarts(2);
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'disconnected' });
-    expect(h.peer.getSnapshot().matches({ connected: 'unstable' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connected: 'unstable' } })).toBe(true);
     vi.advanceTimersByTime(1_999);
     expect(h.state()).toBe('connected');
     vi.advanceTimersByTime(1);
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'restartingIce' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'restartingIce' } } })).toBe(
+      true,
+    );
     expect(h.rec.offerInputs.at(-1)).toEqual({ key: 0, connection: 1, iceRestart: true });
     expect(h.peer.getSnapshot().context.iceRestarts).toBe(1);
     expect(h.rec.pcStarts).toEqual([0]);
@@ -1021,14 +1055,16 @@ describe('peer chart: ICE recovery in connected (ICE-9)', () => {
     vi.advanceTimersByTime(1_000);
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
     vi.advanceTimersByTime(10_000);
-    expect(h.peer.getSnapshot().matches({ connected: 'stable' })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connected: 'stable' } })).toBe(true);
     expect(h.rec.offerInputs.filter((i) => i.iceRestart)).toEqual([]);
   });
 
   it('ICE-9 ICE failed in connected restarts at once', async () => {
     const h = await connectedWithRestarts(1);
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'failed' });
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'restartingIce' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'restartingIce' } } })).toBe(
+      true,
+    );
     expect(h.rec.heartbeatCleanups).toEqual([0]);
   });
 
@@ -1065,7 +1101,7 @@ describe('peer chart: remote-initiated attempts and bye', () => {
     expect(h.state()).toBe(name);
     const pcs = h.rec.pcStarts.length;
     h.peer.send(hello(3));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'makingOffer' } })).toBe(true);
+    expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'makingOffer' } } })).toBe(true);
     expect(h.rec.pcStarts.length).toBe(pcs + 1);
     expect(h.peer.getSnapshot().context.generation).toBe(3);
   });
@@ -1076,7 +1112,9 @@ describe('peer chart: remote-initiated attempts and bye', () => {
     expect(h.state()).toBe(name);
     const offersBefore = h.rec.offers.length;
     h.peer.send(desc(offer, 6, 3));
-    expect(h.peer.getSnapshot().matches({ connecting: { negotiation: 'settingRemoteOffer' } })).toBe(true);
+    expect(
+      h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'settingRemoteOffer' } } }),
+    ).toBe(true);
     expect(h.rec.remoteDescriptions.map((c) => [c.via, c.description])).toEqual([['acceptOffer', offer]]);
     resolveRemote(h);
     await settle();

@@ -196,7 +196,7 @@ describe('disconnect and reconnect', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     const whileConnected = pingsAt();
     expect(whileConnected).toBeGreaterThan(0);
-    expect(toBob.actor.getSnapshot().value).toEqual({ connected: 'stable' });
+    expect(toBob.actor.getSnapshot().value).toEqual({ live: { connected: 'stable' } });
     toBob.restartIce();
     await flush();
     expect(toBob.state).toBe('connecting');
@@ -259,14 +259,15 @@ describe('disconnect and reconnect', () => {
     toBob.actor.subscribe((snapshot) => {
       const { context } = snapshot;
       if (
-        snapshot.matches({ connecting: { remoteCandidates: 'applying' } }) &&
+        snapshot.matches({ live: { connecting: { remoteCandidates: 'applying' } } }) &&
         context.bufferedCandidates.length > 0
       ) {
         problems.push('applying with a non-empty buffer');
       }
-      if (snapshot.matches('connected') && context.remoteUfrag === null)
+      if (snapshot.matches({ live: 'connected' }) && context.remoteUfrag === null)
         problems.push('connected without a remote ufrag');
-      if (snapshot.matches('connected') && context.error !== null) problems.push('connected with an error');
+      if (snapshot.matches({ live: 'connected' }) && context.error !== null)
+        problems.push('connected with an error');
     });
     await flush();
     const pcA = h.pcOf('alice');

@@ -87,7 +87,7 @@ describe('recovery (ICE-9)', () => {
     vi.useFakeTimers();
     pcA.setConnectionState('disconnected');
     await flush();
-    expect(toBob.actor.getSnapshot().matches({ connected: 'unstable' })).toBe(true);
+    expect(toBob.actor.getSnapshot().matches({ live: { connected: 'unstable' } })).toBe(true);
     await vi.advanceTimersByTimeAsync(1_999);
     expect(offersFrom(pcA)).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
@@ -109,7 +109,7 @@ describe('recovery (ICE-9)', () => {
     pcA.setConnectionState('connected');
     await vi.advanceTimersByTimeAsync(5_000);
     expect(offersFrom(pcA)).toHaveLength(1);
-    expect(toBob.actor.getSnapshot().matches({ connected: 'stable' })).toBe(true);
+    expect(toBob.actor.getSnapshot().matches({ live: { connected: 'stable' } })).toBe(true);
   });
 
   it('ICE-9 failed restarts at once; restarts that do not recover are repeated, then a full reconnect: a new pc on both sides', async () => {
@@ -129,7 +129,7 @@ describe('recovery (ICE-9)', () => {
     await h.quiesce(pcA, pcB);
     await vi.advanceTimersByTimeAsync(3_000);
     // Restarts ran out: the pc is closed and a new one follows the backoff (at most 250 ms the first time).
-    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    expect(toBob.actor.getSnapshot().matches({ idle: { discovering: 'backingOff' } })).toBe(true);
     expect(pcA.closed).toBe(true);
     await vi.advanceTimersByTimeAsync(250);
     const pcA2 = h.pcOf('alice');
@@ -160,11 +160,11 @@ describe('recovery (ICE-9)', () => {
     await flush();
     await h.quiesce(pcA, pcB);
     // Negotiation is done and the pc still says connected, but no hello gets through: the path is down.
-    expect(toBob.actor.getSnapshot().matches({ handshaking: 'resuming' })).toBe(true);
+    expect(toBob.actor.getSnapshot().matches({ live: { handshaking: 'resuming' } })).toBe(true);
     await vi.advanceTimersByTimeAsync(999);
     expect(toBob.state).toBe('handshaking');
     await vi.advanceTimersByTimeAsync(1);
-    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    expect(toBob.actor.getSnapshot().matches({ idle: { discovering: 'backingOff' } })).toBe(true);
     expect(pcA.closed).toBe(true);
     await vi.advanceTimersByTimeAsync(250);
     const pcA2 = h.pcOf('alice');
@@ -192,7 +192,7 @@ describe('recovery (ICE-9)', () => {
     await flush();
     // Nobody answers: the first attempt times out, one reconnect is tried and times out too.
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    expect(toBob.actor.getSnapshot().matches({ idle: { discovering: 'backingOff' } })).toBe(true);
     await vi.advanceTimersByTimeAsync(250);
     expect(toBob.state).toBe('connecting');
     await vi.advanceTimersByTimeAsync(1_000);
@@ -213,7 +213,7 @@ describe('recovery (ICE-9)', () => {
     const toBob = alice.connect('bob');
     await flush();
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(toBob.actor.getSnapshot().matches({ discovering: 'backingOff' })).toBe(true);
+    expect(toBob.actor.getSnapshot().matches({ idle: { discovering: 'backingOff' } })).toBe(true);
     const pcsBefore = h.pcs.length;
     toBob.retryNow();
     await flush();
@@ -258,7 +258,7 @@ describe('signaling sessions', () => {
       bob
         .peer('alice')
         ?.actor.getSnapshot()
-        .matches({ connecting: { negotiation: 'answering' } }),
+        .matches({ live: { connecting: { negotiation: 'answering' } } }),
     ).toBe(true);
     bobSocket?.closeFromServer();
     await flush();
@@ -285,7 +285,7 @@ describe('signaling sessions', () => {
       bob
         .peer('alice')
         ?.actor.getSnapshot()
-        .matches({ connecting: { negotiation: 'awaitingOffer' } }),
+        .matches({ live: { connecting: { negotiation: 'awaitingOffer' } } }),
     ).toBe(true);
     expect(newSocket?.sentFrames.some((f) => f.includes('"type":"hello"'))).toBe(true);
   });
