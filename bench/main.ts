@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
- * benchmark lives in its own file next to this one (connect.ts, recovery.ts; throughput.ts
- * later). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
+ * benchmark lives in its own file next to this one (connect.ts, recovery.ts and
+ * throughput.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';

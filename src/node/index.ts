@@ -9,7 +9,7 @@ import type { WebSocketConstructor } from '../signaling/transport.js';
 import type { PeerSystem, PeerSystemOptions } from '../system.js';
 import { createPeerSystem } from '../system.js';
 
-/** @roamhq/wrtc 0.10: no `bufferedamountlow` (STACKS.md), so the binding polls `bufferedAmount`. */
+/** @roamhq/wrtc 0.10: no `bufferedamountlow` (docs/stacks.md), so the binding polls `bufferedAmount`. */
 export const wrtcImplementation: RtcImplementation = {
   name: 'wrtc',
   RTCPeerConnection: wrtc.RTCPeerConnection as unknown as RtcImplementation['RTCPeerConnection'],

@@ -1,6 +1,6 @@
 /**
  * A UDP relay on 127.0.0.1 for fault injection in real-stack tests and benches (no root needed;
- * STACKS.md, "Faults, reproducibly").
+ * docs/stacks.md).
  *
  * Every real endpoint E (an ip:port a peer sends from or receives on) gets its own relay socket
  * R(E) on 127.0.0.1 with a port of its own. A datagram from E arriving at R(X) is forwarded to X

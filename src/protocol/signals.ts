@@ -2,8 +2,9 @@
  * The signaling wire protocol: JSON text frames over a WebSocket, version 1.
  *
  * Every frame is validated on arrival with zod; a frame that fails validation is never processed
- * (the receiver counts it and reports a `SignalingProtocolError`). Sizes are bounded here so that
- * client and server enforce the same limits.
+ * (the server counts it and answers with an `invalid-frame` error frame; a client reports it on
+ * `errors$` as a `PeerstateError` with code `signaling-invalid-frame`). Sizes are bounded here so
+ * that client and server enforce the same limits.
  *
  * Client → server: `join` (first frame, exactly once), `signal` (relayed to one peer in the room).
  * Server → client: `welcome` (answer to join, with the peers already present), `presence` (a peer

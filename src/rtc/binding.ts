@@ -129,7 +129,7 @@ export class PeerConnectionBinding {
     };
     if (rtc.hasBufferedAmountLow) {
       this.channel.bufferedAmountLowThreshold = options.lowWaterMark;
-      // werift fires it only through addEventListener (STACKS.md).
+      // werift fires it only through addEventListener (docs/stacks.md).
       this.channel.addEventListener('bufferedamountlow', () => this.reportLow());
     }
   }

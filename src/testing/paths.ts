@@ -1091,7 +1091,8 @@ export function peerModel(options: PeerModelOptions = {}): ChartModel<PeerWorld>
         // The binding reports changes only.
         when: (_s, e, w) => w.pc !== null && w.pc.state !== (e as PeerEvent & { state: string }).state,
       },
-      // Nothing in src/ reports PC.ERROR: only pure walks send it.
+      // src/rtc/binding.ts reports PC.ERROR (a data-channel error), but the fake pc cannot raise one:
+      // only pure walks send it.
       'PC.ERROR': { payloads: (type) => [{ type, code: 'pc-error', message: 'model' }], pureOnly: true },
       'CHANNEL.OPEN': { when: channel('connecting') },
       'CHANNEL.CLOSE': { when: (s, e, w) => hasPc(s, e, w) && w.pc?.channel !== 'closed' },

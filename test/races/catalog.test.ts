@@ -1,5 +1,5 @@
 /**
- * The rest of the race catalog (RACES.md) through the public API on the scripted fakes: signaling
+ * The rest of the race catalog (docs/races.md) through the public API on the scripted fakes: signaling
  * routing and lifetimes (CB-*), disconnect and reconnect (RC-*), ICE-1. The test picks every
  * interleaving: pc promises, frame deliveries, pc events, timers.
  */

@@ -1,5 +1,5 @@
 /**
- * Race catalog scenarios (RACES.md) driven through the public API on the scripted fakes: every pc
+ * Race catalog scenarios (docs/races.md) driven through the public API on the scripted fakes: every pc
  * promise is settled, every signaling frame delivered and every pc event fired by the test, in the
  * order each test picks.
  */

@@ -1,5 +1,5 @@
 /**
- * Delivery guarantees (RACES.md DC-1, DC-6, DC-7, and chunking) on the scripted fakes: messages
+ * Delivery guarantees (docs/races.md DC-1, DC-6, DC-7, and chunking) on the scripted fakes: messages
  * accepted by `send` reach the remote application once and in order across ICE restarts and full
  * reconnects; backpressure pauses and resumes sending; a full outbox refuses, never drops.
  */
