@@ -3,6 +3,7 @@
  * per remote peer; rxjs Observables for state and messages. Runtime-agnostic: pass the RTC
  * implementation and the WebSocket constructor (or use `peerstate/node`).
  */
+export { PEER_STATES, peerStateOf } from '../machines/peer.js';
 export * from './errors.js';
 export type { PeerMessage } from './peer/resources.js';
 export type { Candidate, Description, Signal } from './protocol/signals.js';

@@ -1,18 +1,9 @@
 /** What the generated Mermaid and SVG must show, read from the files the generator writes. */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PEER_STATES } from '../../machines/peer.js';
 import { listCharts } from '../../src/visualize/charts.js';
 import { renderChart } from '../../src/visualize/render.js';
 import { walkMachine } from '../../src/visualize/walk.js';
-
-const PEER_STATES = [
-  'disconnected',
-  'discovering',
-  'connecting',
-  'handshaking',
-  'connected',
-  'failed',
-  'closed',
-];
 
 const charts = listCharts();
 const files = new Map<string, string>();
@@ -36,18 +27,19 @@ const file = (name: string): string => {
 };
 
 describe('peer.mmd', () => {
-  it('declares each top-level state under an alias, disconnected initial, closed final', () => {
+  it('declares each public state under an alias (in idle or live), disconnected initial, closed final', () => {
     const mmd = file('peer.mmd');
     expect(mmd.startsWith('stateDiagram-v2\n')).toBe(true);
     for (const state of PEER_STATES)
-      expect(mmd).toMatch(new RegExp(`^  state "${state}" as peer_${state}\\b`, 'm'));
-    expect(mmd).toMatch(/^ {2}\[\*\] --> peer_disconnected$/m);
+      expect(mmd).toMatch(new RegExp(`^ +state "${state}" as peer_(idle_|live_)?${state}\\b`, 'm'));
+    expect(mmd).toMatch(/^ {2}\[\*\] --> peer_idle$/m);
+    expect(mmd).toMatch(/^ {4}\[\*\] --> peer_idle_disconnected$/m);
     expect(mmd).toMatch(/^ {2}peer_closed --> \[\*\]$/m);
   });
 
   it('separates the parallel regions of connecting and labels always and after transitions', () => {
     const mmd = file('peer.mmd');
-    expect(mmd).toMatch(/^ {4}--$/m);
+    expect(mmd).toMatch(/^ {6}--$/m);
     expect(mmd).toMatch(/ : always \[/);
     expect(mmd).toMatch(/ : after connectTimeout$/m);
   });
