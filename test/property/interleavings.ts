@@ -13,11 +13,15 @@
  * 5. nothing is thrown into the event loop (no unhandled rejection, no uncaught exception, no actor error).
  */
 import fc from 'fast-check';
+import type { StateValue } from 'xstate';
 import { SIGNALING_CHILD_ID } from '../../machines/system.js';
 import type { PeerSystem } from '../../src/index.js';
 import { createPeerSystem } from '../../src/index.js';
 import type { FakeRTCPeerConnection, FakeWebSocket } from '../../src/testing/index.js';
 import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
+import { toArrayBuffer } from '../support/bytes.js';
+import { flushMicrotasks } from '../support/microtasks.js';
+import { topState } from '../support/states.js';
 
 const PEER_STATES = [
   'disconnected',
@@ -82,12 +86,6 @@ export interface Clock {
 }
 
 const ids = ['a', 'b', 'c'];
-
-function toBuffer(frame: unknown): ArrayBuffer {
-  if (typeof frame === 'string') return new TextEncoder().encode(frame).buffer as ArrayBuffer;
-  const bytes = frame as Uint8Array;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
 
 /** What a run reached, to show the runs exercise something. */
 export interface RunStats {
@@ -170,7 +168,7 @@ export async function runInterleaving(
                 pc.remoteDescription?.sdp === other.localDescription?.sdp,
             );
             const channel = remote?.pc.channels[0];
-            if (channel?.readyState === 'open') channel.receive(toBuffer(frame));
+            if (channel?.readyState === 'open') channel.receive(toArrayBuffer(frame));
           }),
       },
     });
@@ -261,7 +259,7 @@ export async function runInterleaving(
 
   // Let everything the scheduler holds run, in its order, until nothing is left (bounded).
   for (let step = 0; step < 2_000; step++) {
-    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await flushMicrotasks();
     if (s.count() === 0) break;
     await s.waitOne();
     if (stats) stats.steps++;
@@ -279,14 +277,13 @@ export async function runInterleaving(
   for (const [i, system] of systems.entries()) {
     for (const child of Object.values(system.actor.getSnapshot().children)) {
       if (!child || child.id === SIGNALING_CHILD_ID) continue;
-      const value = (child.getSnapshot() as { value: unknown }).value;
-      const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
-      if (!PEER_STATES.includes(top as string))
+      const top = topState(child.getSnapshot() as { value: StateValue });
+      if (!PEER_STATES.includes(top ?? ''))
         violations.push(`${ids[i]}: peer in no state of the chart (${String(top)})`);
     }
   }
   await Promise.all(systems.map((system) => system.stop()));
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await flushMicrotasks();
   process.off('unhandledRejection', unhandled);
   process.off('uncaughtException', unhandled);
   return violations;
