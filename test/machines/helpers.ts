@@ -15,6 +15,7 @@ import type {
 } from '../../machines/peer.js';
 import { peerMachine } from '../../machines/peer.js';
 import type { Candidate, Description } from '../../src/protocol/signals.js';
+import { topState } from '../support/states.js';
 
 /** A promise whose settlement the test controls. */
 export interface Deferred<T> {
@@ -31,11 +32,6 @@ export function deferred<T>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/** Lets pending promise callbacks (fromPromise done/error relays) run; no timers involved. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i += 1) await Promise.resolve();
 }
 
 export const offer: Description = { type: 'offer', sdp: 'v=0 offer' };
@@ -260,10 +256,7 @@ export function startPeer(input: Partial<PeerInput> = {}): PeerHarness {
   const peer = parent.getSnapshot().children.peer as unknown as PeerActor;
   const errors: unknown[] = [];
   peer.subscribe({ error: (error) => errors.push(error) });
-  const state = () => {
-    const value = peer.getSnapshot().value;
-    return typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
-  };
+  const state = () => topState(peer.getSnapshot()) ?? '';
   const pc = (event: PeerEvent) => {
     const key = rec.pcStarts.at(-1);
     const sendBack = key === undefined ? undefined : rec.pcSendBack.get(key);
