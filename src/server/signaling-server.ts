@@ -8,16 +8,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { errorFrame, type Outbound, RoomRegistry } from '../protocol/room-registry.js';
 import {
   LIMITS,
-  PROTOCOL_VERSION,
   parseClientFrame,
   type ServerErrorCode,
   type ServerFrame,
   type Signal,
 } from '../protocol/signals.js';
 import { createTokenBucket, type TokenBucket } from './rate-limiter.js';
-import { RoomRegistry } from './rooms.js';
 
 /** Options of {@link startSignalingServer}; all optional. */
 export interface SignalingServerOptions {
@@ -94,8 +93,6 @@ interface Connection {
   readonly socket: WebSocket;
   readonly frames: TokenBucket;
   readonly rateErrors: TokenBucket;
-  /** Set by a successful join; never cleared (a socket joins once). */
-  joined: { room: string; peerId: string } | undefined;
   /** Another socket took over this one's (room, peerId); it is closing and speaks for no one. */
   replaced: boolean;
   /** A pong arrived since the last ping. */
@@ -107,13 +104,12 @@ interface Connection {
 const CLOSE_REPLACED = 4001;
 /** Close code for a socket that sent too many invalid frames (RFC 6455: policy violation). */
 const CLOSE_POLICY = 1008;
-/** Longest reason quoted back in an `error` frame, in characters (the schema allows 1024). */
-const MAX_ERROR_MESSAGE_CHARS = 256;
 
 /**
  * Starts a signaling server and resolves once it is listening.
  *
- * Protocol (src/protocol/signals.ts, every frame sent carries `v: 1`):
+ * Protocol (src/protocol/signals.ts, every frame sent carries `v: 1`; the room rules are those of
+ * src/protocol/room-registry.ts):
  * - `join {room, peerId}` must come first, once; answered with `welcome {room, peerId, peers}` (the
  *   other peer ids of the room, sorted), then `presence {peerId, present: true}` to the others.
  *   Joining a (room, peerId) held by another socket replaces that socket: it is closed with 4001
@@ -177,12 +173,11 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   };
 
   const sendError = (conn: Connection, code: ServerErrorCode, message: string): void => {
-    send(conn, {
-      v: PROTOCOL_VERSION,
-      type: 'error',
-      code,
-      message: message.slice(0, MAX_ERROR_MESSAGE_CHARS),
-    });
+    send(conn, errorFrame(code, message));
+  };
+
+  const sendAll = (outbound: Outbound<Connection>[]): void => {
+    for (const { to, frame } of outbound) send(to, frame);
   };
 
   const refuse = (conn: Connection, reason: string): void => {
@@ -193,30 +188,23 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   };
 
   const join = (conn: Connection, room: string, peerId: string): void => {
-    const previous = rooms.add(room, peerId, conn);
-    conn.joined = { room, peerId };
-    if (previous) {
-      previous.replaced = true;
-      previous.socket.close(CLOSE_REPLACED, 'replaced');
+    const { sends, replaced } = rooms.join(conn, room, peerId);
+    if (replaced) {
+      replaced.replaced = true;
+      replaced.socket.close(CLOSE_REPLACED, 'replaced');
     }
-    const others = rooms.others(room, peerId);
-    const peers = others.map(([id]) => id).sort();
-    send(conn, { v: PROTOCOL_VERSION, type: 'welcome', room, peerId, peers });
-    // A replacement is the same peer on a new socket: for the others it never left.
-    if (previous) return;
-    for (const [, other] of others)
-      send(other, { v: PROTOCOL_VERSION, type: 'presence', peerId, present: true });
+    sendAll(sends);
   };
 
-  const relay = (conn: Connection, room: string, from: string, to: string, signal: Signal): void => {
-    const target = rooms.get(room, to);
-    if (!target) {
-      sendError(conn, 'unknown-peer', `no peer ${JSON.stringify(to)} in this room`);
+  const relay = (conn: Connection, to: string, signal: Signal): void => {
+    const { to: target, frame } = rooms.relay(conn, to, signal);
+    if (frame.type === 'error') {
+      send(target, frame);
       return;
     }
-    const relayed = transformSignal ? transformSignal(signal, from, to) : signal;
+    const relayed = transformSignal ? transformSignal(signal, frame.from, to) : signal;
     if (relayed === null) return;
-    if (send(target, { v: PROTOCOL_VERSION, type: 'signal', from, signal: relayed })) totals.relayed += 1;
+    if (send(target, { ...frame, signal: relayed })) totals.relayed += 1;
   };
 
   const onMessage = (conn: Connection, data: RawData, isBinary: boolean): void => {
@@ -240,25 +228,15 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       return;
     }
     const frame = parsed.frame;
-    if (frame.type === 'join') {
-      if (conn.joined) sendError(conn, 'already-joined', 'this socket has already joined');
-      else join(conn, frame.room, frame.peerId);
-    } else if (!conn.joined) {
-      sendError(conn, 'not-joined', 'the first frame must be join');
-    } else {
-      relay(conn, conn.joined.room, conn.joined.peerId, frame.to, frame.signal);
-    }
+    if (frame.type === 'join') join(conn, frame.room, frame.peerId);
+    else relay(conn, frame.to, frame.signal);
   };
 
   const onClose = (conn: Connection): void => {
     connections.delete(conn);
-    if (!conn.joined) return;
-    const { room, peerId } = conn.joined;
-    // A replaced socket is no longer its peer's: its successor stays, and nobody is told anything.
-    if (!rooms.remove(room, peerId, conn) || closing) return;
-    for (const [, other] of rooms.others(room, peerId)) {
-      send(other, { v: PROTOCOL_VERSION, type: 'presence', peerId, present: false });
-    }
+    // Leave even while closing, so that the gauges fall to zero; but nobody is told anything then.
+    const presence = rooms.leave(conn);
+    if (!closing) sendAll(presence);
   };
 
   wss.on('connection', (socket) => {
@@ -274,7 +252,6 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         burst: Math.max(1, 2 * maxFramesPerSecond),
       }),
       rateErrors: createTokenBucket({ ratePerSecond: 1, burst: 1 }),
-      joined: undefined,
       replaced: false,
       alive: true,
       invalidFrames: 0,

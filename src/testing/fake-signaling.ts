@@ -2,10 +2,11 @@
  * An in-memory signaling hub and a fake WebSocket speaking peerstate's signaling protocol (see
  * src/protocol/signals.ts), for deterministic tests. Frames are queued, not delivered, until the test
  * calls `deliver()` / `deliverAll()`, so the test picks the interleaving. Sockets open, close and fail
- * only when the test says so.
+ * only when the test says so. The room rules are the server's own (src/protocol/room-registry.ts).
  */
+import { errorFrame, type Membership, type Outbound, RoomRegistry } from '../protocol/room-registry.js';
 import type { ServerFrame } from '../protocol/signals.js';
-import { PROTOCOL_VERSION, parseClientFrame } from '../protocol/signals.js';
+import { parseClientFrame } from '../protocol/signals.js';
 import type { WebSocketConstructor, WebSocketLike } from '../signaling/transport.js';
 
 interface Queued {
@@ -24,7 +25,8 @@ export class FakeSignalingHub {
   readonly sockets: FakeWebSocket[] = [];
   /** Frames waiting to be delivered to a socket (server → client) or to the hub (client → server). */
   readonly queue: Queued[] = [];
-  private readonly rooms = new Map<string, Map<string, FakeWebSocket>>();
+  /** @internal the rooms, shared with FakeWebSocket for its membership. */
+  readonly rooms = new RoomRegistry<FakeWebSocket>();
 
   /** The WebSocket constructor to pass as `createPeerSystem({ WebSocket })`. */
   get WebSocket(): WebSocketConstructor {
@@ -59,73 +61,30 @@ export class FakeSignalingHub {
 
   /** Peer ids present in `room`. */
   present(room: string): string[] {
-    return [...(this.rooms.get(room)?.keys() ?? [])].sort();
+    return this.rooms.present(room);
   }
 
   /** @internal a client frame arrives at the hub. */
   receive(socket: FakeWebSocket, text: string): void {
     const parsed = parseClientFrame(text);
     if (!parsed.ok) {
-      this.send(socket, {
-        v: PROTOCOL_VERSION,
-        type: 'error',
-        code: 'invalid-frame',
-        message: parsed.reason,
-      });
+      this.send(socket, errorFrame('invalid-frame', parsed.reason));
       return;
     }
     const frame = parsed.frame;
     if (frame.type === 'join') {
-      const room = this.rooms.get(frame.room) ?? new Map<string, FakeWebSocket>();
-      this.rooms.set(frame.room, room);
-      const replaced = room.get(frame.peerId);
-      const peers = [...room.keys()].filter((id) => id !== frame.peerId).sort();
-      room.set(frame.peerId, socket);
-      socket.joined = { room: frame.room, peerId: frame.peerId };
-      this.send(socket, {
-        v: PROTOCOL_VERSION,
-        type: 'welcome',
-        room: frame.room,
-        peerId: frame.peerId,
-        peers,
-      });
-      if (replaced) replaced.closeFromServer(4001, 'replaced');
-      else
-        for (const id of peers)
-          this.sendTo(frame.room, id, {
-            v: PROTOCOL_VERSION,
-            type: 'presence',
-            peerId: frame.peerId,
-            present: true,
-          });
+      const { sends, replaced } = this.rooms.join(socket, frame.room, frame.peerId);
+      this.sendAll(sends);
+      replaced?.closeFromServer(4001, 'replaced');
       return;
     }
-    if (!socket.joined) {
-      this.send(socket, { v: PROTOCOL_VERSION, type: 'error', code: 'not-joined', message: 'join first' });
-      return;
-    }
-    const { room, peerId } = socket.joined;
-    if (!this.rooms.get(room)?.has(frame.to)) {
-      this.send(socket, {
-        v: PROTOCOL_VERSION,
-        type: 'error',
-        code: 'unknown-peer',
-        message: `no peer ${frame.to}`,
-      });
-      return;
-    }
-    this.sendTo(room, frame.to, { v: PROTOCOL_VERSION, type: 'signal', from: peerId, signal: frame.signal });
+    const { to, frame: out } = this.rooms.relay(socket, frame.to, frame.signal);
+    this.send(to, out);
   }
 
   /** @internal a socket closed. */
   leave(socket: FakeWebSocket): void {
-    if (!socket.joined) return;
-    const { room, peerId } = socket.joined;
-    const members = this.rooms.get(room);
-    if (members?.get(peerId) !== socket) return;
-    members.delete(peerId);
-    for (const id of members.keys())
-      this.sendTo(room, id, { v: PROTOCOL_VERSION, type: 'presence', peerId, present: false });
+    this.sendAll(this.rooms.leave(socket));
   }
 
   /** @internal queues a client → hub frame. */
@@ -135,9 +94,8 @@ export class FakeSignalingHub {
     this.onQueued?.(describe);
   }
 
-  private sendTo(room: string, peerId: string, frame: ServerFrame): void {
-    const socket = this.rooms.get(room)?.get(peerId);
-    if (socket) this.send(socket, frame);
+  private sendAll(outbound: Outbound<FakeWebSocket>[]): void {
+    for (const { to, frame } of outbound) this.send(to, frame);
   }
 
   private send(socket: FakeWebSocket, frame: ServerFrame): void {
@@ -151,7 +109,6 @@ export class FakeSignalingHub {
 /** A fake WebSocket bound to a hub. States as in the WHATWG WebSocket: 0 connecting, 1 open, 3 closed. */
 export class FakeWebSocket implements WebSocketLike {
   readyState = 0;
-  joined: { room: string; peerId: string } | undefined;
   onopen: ((event: unknown) => void) | null = null;
   onmessage: ((event: { data: unknown }) => void) | null = null;
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
@@ -165,6 +122,11 @@ export class FakeWebSocket implements WebSocketLike {
   ) {
     hub.sockets.push(this);
     hub.onSocket?.(this);
+  }
+
+  /** Where this socket joined, once the hub has taken its join (also after it left). */
+  get joined(): Membership | undefined {
+    return this.hub.rooms.membership(this);
   }
 
   /** A name for queue descriptions: the joined peer id, or the socket's index. */

@@ -16,13 +16,13 @@
  * state trace of both peers (it is printed on failure anyway).
  */
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
-import type { PeerSnapshot } from '../../machines/peer.js';
-import type { PeerHandle, PeerState, PeerSystem } from '../../src/index.js';
+import type { PeerHandle, PeerSystem } from '../../src/index.js';
 import { OutboxFullError } from '../../src/index.js';
 import { createNodePeerSystem } from '../../src/node/index.js';
 import { createUdpRelay, type UdpRelay } from '../../src/node/udp-relay.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
-import { sleep, until } from './helpers.js';
+import { topState } from '../support/states.js';
+import { sleep, until } from '../support/time.js';
 
 const relays: UdpRelay[] = [];
 const servers: SignalingServer[] = [];
@@ -65,11 +65,6 @@ interface Recoveries {
   backoffs: number;
   /** RTCPeerConnections made after the first (the chart's connection number - 1). */
   newPeerConnections: number;
-}
-
-function topState(snapshot: PeerSnapshot): PeerState {
-  const value = snapshot.value;
-  return (typeof value === 'string' ? value : Object.keys(value)[0]) as PeerState;
 }
 
 /** Counts recoveries of the handle's actor from now on. */

@@ -39,31 +39,9 @@ export function reach(handle: PeerHandle, state: PeerState): Promise<PeerState> 
   return firstValueFrom(handle.state$.pipe(filter((s) => s === state)));
 }
 
-/** Yields to the event loop until `condition()` holds, at most `turns` times; false if it never did. */
-export async function eventually(condition: () => boolean, turns = 2_000): Promise<boolean> {
-  for (let i = 0; i < turns; i++) {
-    if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  return condition();
-}
-
 /** Node's active resources (timers, sockets, servers) by kind, for leak checks. */
 export function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
-}
-
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` every 5 ms until it holds or `timeoutMs` passed; returns whether it held. */
-export async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(5);
-  }
-  return true;
 }

@@ -5,7 +5,8 @@
 import { expect, it } from 'vitest';
 import { createNodePeerSystem } from '../../src/node/index.js';
 import { startSignalingServer } from '../../src/server/index.js';
-import { activeResources, eventually } from './helpers.js';
+import { until } from '../support/time.js';
+import { activeResources } from './helpers.js';
 
 it('after stop: no live actors, no timers, no sockets (real stack)', async () => {
   const baseline = activeResources();
@@ -25,11 +26,11 @@ it('after stop: no live actors, no timers, no sockets (real stack)', async () =>
     expect(children.length).toBeGreaterThan(0);
     for (const child of children) expect(child?.getSnapshot().status).not.toBe('active');
   }
-  expect(await eventually(() => server.stats().connections === 0)).toBe(true);
+  expect(await until(() => server.stats().connections === 0, 2_000)).toBe(true);
   await server.close();
   // Nothing beyond the baseline: every kind of resource (timers, sockets, servers) at most as many as before.
   const beyond = () =>
     Object.entries(activeResources()).filter(([kind, count]) => count > (baseline[kind] ?? 0));
-  await eventually(() => beyond().length === 0);
+  await until(() => beyond().length === 0, 2_000);
   expect(beyond()).toEqual([]);
 });

@@ -17,7 +17,7 @@ import { createNodePeerSystem } from '../../src/node/index.js';
 import { createUdpRelay, type UdpRelay } from '../../src/node/udp-relay.js';
 import type { Signal } from '../../src/protocol/signals.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
-import { sleep, until } from './helpers.js';
+import { sleep, until } from '../support/time.js';
 
 const relays: UdpRelay[] = [];
 const servers: SignalingServer[] = [];

@@ -7,7 +7,8 @@ import type { PeerState, PeerSystem } from '../../src/index.js';
 import { createNodePeerSystem } from '../../src/node/index.js';
 import type { SignalingServer } from '../../src/server/index.js';
 import { startSignalingServer } from '../../src/server/index.js';
-import { countingWrtc, eventually, reach } from './helpers.js';
+import { until } from '../support/time.js';
+import { countingWrtc, reach } from './helpers.js';
 
 let server: SignalingServer;
 let systems: PeerSystem[];
@@ -47,7 +48,7 @@ describe('two wrtc peers through the embedded server (real stack)', () => {
       toBob.send(`a${i}`);
       toAlice.send(`b${i}`);
     }
-    expect(await eventually(() => atBob.length >= 1_000 && atAlice.length >= 1_000, 20_000)).toBe(true);
+    expect(await until(() => atBob.length >= 1_000 && atAlice.length >= 1_000, 20_000)).toBe(true);
     expect(atBob).toEqual(Array.from({ length: 1_000 }, (_, i) => `a${i}`));
     expect(atAlice).toEqual(Array.from({ length: 1_000 }, (_, i) => `b${i}`));
     expect(toBob.state).toBe('connected');
@@ -125,7 +126,7 @@ describe('two wrtc peers through the embedded server (real stack)', () => {
     expect(toAlice.state).toBe('connecting');
     await Promise.all([reach(toBob, 'connected'), reach(toAlice, 'connected')]);
     expect(seen).toContain('connecting');
-    expect(await eventually(() => atBob.length >= 50, 10_000)).toBe(true);
+    expect(await until(() => atBob.length >= 50, 10_000)).toBe(true);
     expect(atBob).toEqual(Array.from({ length: 50 }, (_, i) => `during-${i}`));
   });
 });

@@ -5,22 +5,23 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { PeerSystem } from '../../src/index.js';
 import { createNodePeerSystem } from '../../src/node/index.js';
 import { createUdpRelay, type UdpRelay, UdpRelayCapacityError } from '../../src/node/udp-relay.js';
-import { parseServerFrame, type ServerFrame, type Signal } from '../../src/protocol/signals.js';
+import type { Signal } from '../../src/protocol/signals.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
+import { type SignalingClient, signalingClients } from '../support/signaling-client.js';
+import { sleep, until } from '../support/time.js';
 
 const relays: UdpRelay[] = [];
 const sockets: Socket[] = [];
 const servers: SignalingServer[] = [];
 const systems: PeerSystem[] = [];
-const clients: WebSocket[] = [];
+const clients = signalingClients();
 
 afterEach(async () => {
   await Promise.all(systems.splice(0).map((s) => s.stop()));
-  for (const client of clients.splice(0)) client.terminate();
+  clients.terminateAll();
   await Promise.all(servers.splice(0).map((s) => s.close()));
   await Promise.all(relays.splice(0).map((r) => r.close()));
   await Promise.all(sockets.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
@@ -31,18 +32,6 @@ async function relay(options?: Parameters<typeof createUdpRelay>[0]): Promise<Ud
   relays.push(r);
   return r;
 }
-
-/** Polls `condition` every 5 ms until it holds or `timeoutMs` passed; returns whether it held. */
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return true;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A UDP socket on 127.0.0.1 that records what it receives. */
 async function endpoint(): Promise<{
@@ -209,31 +198,11 @@ describe('udp relay: rewriting', () => {
   });
 });
 
-/** A raw `ws` client that joins a room and queues the frames it gets. */
-async function joinRaw(
-  url: string,
-  peerId: string,
-): Promise<{ socket: WebSocket; next(): Promise<ServerFrame> }> {
-  const socket = new WebSocket(url);
-  clients.push(socket);
-  const frames: ServerFrame[] = [];
-  const waiters: ((frame: ServerFrame) => void)[] = [];
-  socket.on('message', (data) => {
-    const parsed = parseServerFrame(data.toString());
-    if (!parsed.ok) throw new Error(parsed.reason);
-    const waiter = waiters.shift();
-    if (waiter) waiter(parsed.frame);
-    else frames.push(parsed.frame);
-  });
-  socket.on('error', () => {});
-  await once(socket, 'open');
-  const next = () => {
-    const frame = frames.shift();
-    return frame ? Promise.resolve(frame) : new Promise<ServerFrame>((resolve) => waiters.push(resolve));
-  };
-  socket.send(JSON.stringify({ v: 1, type: 'join', room: 'r', peerId }));
-  expect(await next()).toMatchObject({ type: 'welcome', peerId });
-  return { socket, next };
+/** A client that joined room `r` as `peerId`. */
+async function joinRoom(url: string, peerId: string): Promise<SignalingClient> {
+  const { client, welcome } = await clients.join(url, 'r', peerId);
+  expect(welcome).toMatchObject({ type: 'welcome', peerId });
+  return client;
 }
 
 describe('signaling server: transformSignal', () => {
@@ -248,11 +217,10 @@ describe('signaling server: transformSignal', () => {
       },
     });
     servers.push(server);
-    const alice = await joinRaw(server.url, 'alice');
-    const bob = await joinRaw(server.url, 'bob');
+    const alice = await joinRoom(server.url, 'alice');
+    const bob = await joinRoom(server.url, 'bob');
     expect(await alice.next()).toMatchObject({ type: 'presence', peerId: 'bob', present: true });
-    const send = (signal: Signal) =>
-      alice.socket.send(JSON.stringify({ v: 1, type: 'signal', to: 'bob', signal }));
+    const send = (signal: Signal) => alice.send({ v: 1, type: 'signal', to: 'bob', signal });
     send({ type: 'hello' });
     send({ type: 'candidate', candidate: { candidate: hostLine(LO, 1) } });
     send({ type: 'bye' });

@@ -34,11 +34,6 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** Lets pending promise callbacks (fromPromise done/error relays) run; no timers involved. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i += 1) await Promise.resolve();
-}
-
 export const offer: Description = { type: 'offer', sdp: 'v=0 offer' };
 export const answer: Description = { type: 'answer', sdp: 'v=0 answer' };
 

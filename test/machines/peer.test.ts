@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PeerEvent, PeerInput } from '../../machines/peer.js';
 import type { Description } from '../../src/protocol/signals.js';
+import { flushMicrotasks } from '../support/microtasks.js';
 import type { PeerHarness } from './helpers.js';
-import { answer, candidate, nameOf, offer, settle, startPeer } from './helpers.js';
+import { answer, candidate, nameOf, offer, startPeer } from './helpers.js';
 
 let harnesses: PeerHarness[] = [];
 
@@ -82,10 +83,10 @@ async function negotiateAsOfferer(
   connection = 1,
 ): Promise<void> {
   h.rec.offers.at(-1)?.resolve(offer);
-  await settle();
+  await flushMicrotasks();
   h.peer.send(desc(answer, generation, connection));
   resolveRemote(h, ufrag);
-  await settle();
+  await flushMicrotasks();
 }
 
 /** Polite side (b > a) from connecting to negotiation `stable`. */
@@ -96,9 +97,9 @@ async function negotiateAsAnswerer(
 ): Promise<void> {
   h.peer.send(desc(offer, generation));
   resolveRemote(h, ufrag);
-  await settle();
+  await flushMicrotasks();
   h.rec.answers.at(-1)?.resolve(answer);
-  await settle();
+  await flushMicrotasks();
 }
 
 async function toHandshaking(h: PeerHarness): Promise<void> {
@@ -149,7 +150,7 @@ describe('peer chart: the way to connected', () => {
     expect(h.signals).toEqual([]);
 
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'haveLocalOffer' } } })).toBe(
       true,
     );
@@ -170,7 +171,7 @@ describe('peer chart: the way to connected', () => {
       ['setRemoteDescription', answer],
     ]);
     resolveRemote(h, 'u1');
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'stable' } } })).toBe(true);
     expect(h.peer.getSnapshot().context.remoteUfrag).toBe('u1');
     expect(h.state()).toBe('connecting');
@@ -223,12 +224,12 @@ describe('peer chart: the way to connected', () => {
     ).toBe(true);
     expect(h.rec.remoteDescriptions.map((c) => [c.via, c.description])).toEqual([['acceptOffer', offer]]);
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'answering' } } })).toBe(true);
     expect(h.rec.answers).toHaveLength(1);
 
     h.rec.answers[0]?.resolve(answer);
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'stable' } } })).toBe(true);
     expect(h.signals.at(-1)).toEqual({
       type: 'SIGNALING.SEND',
@@ -272,12 +273,12 @@ describe('peer chart: the way to connected', () => {
     expect(h.peer.getSnapshot().matches({ live: { connecting: { transport: 'connected' } } })).toBe(true);
     expect(h.state()).toBe('connecting');
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     expect(h.state()).toBe('connecting');
     h.peer.send(desc(answer));
     expect(h.state()).toBe('connecting');
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().matches({ live: { handshaking: 'opening' } })).toBe(true);
   });
 
@@ -419,7 +420,7 @@ describe('peer chart: remote candidates', () => {
     h.peer.send(desc(offer));
     h.peer.send(cand('c2'));
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     expect(h.rec.drained.map((batch) => batch.map(nameOf))).toEqual([['c1', 'c2']]);
   });
 
@@ -442,19 +443,19 @@ describe('peer chart: remote candidates', () => {
     const h = start({ localId: 'a', remoteId: 'b' });
     toConnecting(h);
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     h.peer.send(cand('c1'));
     h.peer.send(cand('c2'));
     expect(h.rec.drained).toEqual([]);
     h.peer.send(desc(answer));
     h.peer.send(cand('c3'));
-    await settle();
+    await flushMicrotasks();
     // setRemoteDescription(answer) has not resolved.
     expect(h.rec.drained).toEqual([]);
     expect(h.rec.applied).toEqual([]);
     expect(h.peer.getSnapshot().context.bufferedCandidates.map(nameOf)).toEqual(['c1', 'c2', 'c3']);
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     expect(h.rec.drained.map((batch) => batch.map(nameOf))).toEqual([['c1', 'c2', 'c3']]);
   });
 
@@ -469,10 +470,10 @@ describe('peer chart: remote candidates', () => {
     resolveRemote(h);
     // Arrives after the promise resolved but before its result reached the actor: still buffered.
     h.peer.send(cand('c4'));
-    await settle();
+    await flushMicrotasks();
     h.peer.send(cand('c5'));
     h.rec.answers[0]?.resolve(answer);
-    await settle();
+    await flushMicrotasks();
     h.peer.send(cand('c6'));
 
     expect(h.rec.drained.map((batch) => batch.map(nameOf))).toEqual([['c1', 'c2', 'c3', 'c4']]);
@@ -509,12 +510,12 @@ describe('peer chart: remote candidates', () => {
     const h = start({ localId: 'a', remoteId: 'b' });
     toConnecting(h);
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     h.peer.send(cand('c1'));
     h.peer.send(desc(answer));
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
     resolveRemote(h, 'u1');
-    await settle();
+    await flushMicrotasks();
     h.peer.send(cand('c2'));
     expect(candidateLog(h)).toEqual(['drain:c1', 'add:c2']);
   });
@@ -625,7 +626,7 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     toConnecting(h);
     h.peer.send(desc(offer));
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     h.peer.send(desc(offer));
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'haveLocalOffer' } } })).toBe(
       true,
@@ -648,7 +649,7 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     h.pc({ type: 'CHANNEL.HELLO', lastDelivered: 0 });
     h.peer.send({ type: 'RESTART_ICE' });
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'haveLocalOffer' } } })).toBe(
       true,
     );
@@ -666,7 +667,7 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     toConnecting(h);
     h.peer.send(desc(offer, 1, 2));
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     h.peer.send(cand('old', 1, 1));
     expect(stale).toEqual(['old']);
     expect(h.rec.applied).toEqual([]);
@@ -739,13 +740,13 @@ describe('peer chart: generation stamping', () => {
     toConnecting(h, 1);
     h.peer.send(desc(offer, 1));
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'answering' } } })).toBe(true);
     const pending = h.rec.answers[0];
     // The signaling session is replaced while createAnswer runs.
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 2 });
     pending?.resolve(answer);
-    await settle();
+    await flushMicrotasks();
     expect(h.peer.getSnapshot().context.generation).toBe(2);
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'awaitingOffer' } } })).toBe(
       true,
@@ -762,10 +763,10 @@ describe('peer chart: generation stamping', () => {
     toConnecting(h, 1);
     h.peer.send(desc(offer, 1));
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 1 });
     h.rec.answers[0]?.resolve(answer);
-    await settle();
+    await flushMicrotasks();
     expect(h.signals.map((s) => [s.signal.type, s.generation])).toEqual([
       ['hello', 1],
       ['description', 1],
@@ -776,7 +777,7 @@ describe('peer chart: generation stamping', () => {
     const h = start({ localId: 'a', remoteId: 'b' });
     h.peer.send(hello(9));
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     expect(h.signals.map((s) => [s.signal.type, s.generation])).toEqual([['description', 9]]);
   });
 });
@@ -823,7 +824,7 @@ describe('peer chart: close', () => {
     toConnecting(h);
     h.peer.send({ type: 'CLOSE' });
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     expect(signalTypes(h)).toEqual(['bye']);
     expect(h.state()).toBe('closed');
   });
@@ -939,7 +940,7 @@ describe('peer chart: failure, recovery and starting over', () => {
     const h = start();
     toConnecting(h);
     h.rec.offers[0]?.reject(new Error('boom'));
-    await settle();
+    await flushMicrotasks();
     expect(h.state()).toBe('failed');
     expect(h.peer.getSnapshot().context.error).toEqual({ code: 'negotiation-failed', message: 'boom' });
   });
@@ -967,7 +968,7 @@ describe('peer chart: failure, recovery and starting over', () => {
     expect(h.rec.log.filter((l) => l.startsWith('pc:start'))).toEqual(['pc:start:0:1', 'pc:start:0:2']);
     expect(h.rec.offerInputs.at(-1)).toEqual({ key: 0, connection: 2, iceRestart: false });
     h.rec.offers.at(-1)?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     expect(h.signals.at(-1)?.signal).toEqual({
       type: 'description',
       description: offer,
@@ -1117,9 +1118,9 @@ describe('peer chart: remote-initiated attempts and bye', () => {
     ).toBe(true);
     expect(h.rec.remoteDescriptions.map((c) => [c.via, c.description])).toEqual([['acceptOffer', offer]]);
     resolveRemote(h);
-    await settle();
+    await flushMicrotasks();
     h.rec.answers[0]?.resolve(answer);
-    await settle();
+    await flushMicrotasks();
     expect(h.rec.offers).toHaveLength(offersBefore);
     const sent = h.signals.slice(-1);
     expect(sent.map((s) => [s.signal.type, s.generation])).toEqual([['description', 6]]);

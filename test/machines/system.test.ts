@@ -2,13 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { createActor, fromCallback, sendTo, setup } from 'xstate';
 import type { PeerActor, PeerEvent } from '../../machines/peer.js';
-import { peerStateOf } from '../../machines/peer.js';
 import type { SignalingEvent, signalingMachine } from '../../machines/signaling.js';
 import type { SystemEmitted, SystemEvent } from '../../machines/system.js';
 import { peerSystemId, SIGNALING_CHILD_ID, systemMachine } from '../../machines/system.js';
 import type { ServerFrame, Signal } from '../../src/protocol/signals.js';
+import { flushMicrotasks } from '../support/microtasks.js';
+import { topState } from '../support/states.js';
 import type { PeerRecorder } from './helpers.js';
-import { candidate, createPeerRecorder, nameOf, offer, providePeer, settle } from './helpers.js';
+import { candidate, createPeerRecorder, nameOf, offer, providePeer } from './helpers.js';
 
 interface Routed {
   to: AnyActorRef;
@@ -133,8 +134,6 @@ function presence(peerId: string, present: boolean, generation: number): SystemE
   return { type: 'SIGNALING.FRAME', generation, frame: { v: 1, type: 'presence', peerId, present } };
 }
 
-const topState = (peer: PeerActor | undefined) => (peer ? peerStateOf(peer.getSnapshot()) : undefined);
-
 beforeEach(() => {
   vi.useFakeTimers();
   vi.spyOn(console, 'warn').mockImplementation(() => {});
@@ -196,16 +195,16 @@ describe('system chart: spawning and routing', () => {
     expect(h.peer('bob')).toBe(h.actor.getSnapshot().children['1']);
     expect(h.rec.resourceStarts).toEqual([1]);
     expect(h.rec.pcStarts).toEqual([1]);
-    expect(topState(h.peer('bob'))).toBe('connecting');
+    expect(topState(h.peer('bob')?.getSnapshot())).toBe('connecting');
     expect(h.routedTo('bob')).toEqual(['CONNECT', 'REMOTE.PRESENT', 'CONNECT', 'REMOTE.PRESENT']);
   });
 
   it('CONNECT to an absent peer leaves it discovering; SIGNALING.OPEN listing it moves it on', () => {
     const h = startSystem();
     h.send({ type: 'CONNECT', peerId: 'bob' });
-    expect(topState(h.peer('bob'))).toBe('discovering');
+    expect(topState(h.peer('bob')?.getSnapshot())).toBe('discovering');
     h.send({ type: 'SIGNALING.OPEN', generation: 4, peers: ['bob', 'carol'] });
-    expect(topState(h.peer('bob'))).toBe('connecting');
+    expect(topState(h.peer('bob')?.getSnapshot())).toBe('connecting');
     expect(h.peer('bob')?.getSnapshot().context.generation).toBe(4);
     // Presence alone spawns nobody.
     expect(h.peer('carol')).toBeUndefined();
@@ -312,7 +311,7 @@ describe('system chart: spawning and routing', () => {
     expect(h.peerChildren()).toEqual(['1']);
     expect(h.routedTo('bob')).toEqual(['CONNECT']);
     expect(h.peer('bob')?.getSnapshot().context.bufferedCandidates).toEqual([]);
-    expect(topState(h.peer('bob'))).toBe('discovering');
+    expect(topState(h.peer('bob')?.getSnapshot())).toBe('discovering');
     expect(h.actor.getSnapshot().context.present).toEqual({});
   });
 
@@ -331,7 +330,7 @@ describe('system chart: spawning and routing', () => {
     h.send({ type: 'CONNECT', peerId: 'bob' });
     h.send(presence('bob', true, 5));
     expect(h.actor.getSnapshot().context.present).toEqual({ bob: true });
-    expect(topState(h.peer('bob'))).toBe('connecting');
+    expect(topState(h.peer('bob')?.getSnapshot())).toBe('connecting');
     expect(h.peer('bob')?.getSnapshot().context.generation).toBe(5);
     h.send(presence('bob', false, 5));
     expect(h.actor.getSnapshot().context.present).toEqual({});
@@ -347,7 +346,7 @@ describe('system chart: spawning and routing', () => {
     expect(h.peerChildren()).toEqual([]);
     h.send({ type: 'CONNECT', peerId: 'erin' });
     expect(h.routedTo('erin')).toEqual(['CONNECT', 'REMOTE.PRESENT']);
-    expect(topState(h.peer('erin'))).toBe('connecting');
+    expect(topState(h.peer('erin')?.getSnapshot())).toBe('connecting');
   });
 
   it('CB-8 candidates of two peers each reach their own actor, once', () => {
@@ -384,7 +383,7 @@ describe('system chart: stopping peers', () => {
     h.send({ type: 'CONNECT', peerId: 'bob' });
     expect(h.peerChildren()).toEqual(['2']);
     expect(h.peer('bob')).not.toBe(first);
-    expect(topState(h.peer('bob'))).toBe('connecting');
+    expect(topState(h.peer('bob')?.getSnapshot())).toBe('connecting');
   });
 
   it('CLOSE_PEER of an unknown peer changes nothing', () => {
@@ -392,7 +391,7 @@ describe('system chart: stopping peers', () => {
     h.send({ type: 'CONNECT', peerId: 'bob' });
     h.send({ type: 'CLOSE_PEER', peerId: 'nobody' });
     expect(h.peerChildren()).toEqual(['1']);
-    expect(topState(h.peer('bob'))).toBe('discovering');
+    expect(topState(h.peer('bob')?.getSnapshot())).toBe('discovering');
   });
 
   // No timing assertion (speed belongs in bench/). The signaling child's id is integer-like so that
@@ -422,7 +421,11 @@ describe('system chart: stopping peers', () => {
     h.send({ type: 'CONNECT', peerId: 'carol' });
     h.send(signalFrame('zoe', { type: 'hello' }, 1));
     const peers = ['bob', 'carol', 'zoe'].map((id) => h.peer(id));
-    expect(peers.map(topState)).toEqual(['connecting', 'discovering', 'connecting']);
+    expect(peers.map((peer) => topState(peer?.getSnapshot()))).toEqual([
+      'connecting',
+      'discovering',
+      'connecting',
+    ]);
     return peers;
   }
 
@@ -443,7 +446,7 @@ describe('system chart: stopping peers', () => {
     // zoe's createOffer resolves after the stop: no description goes anywhere.
     const count = h.toSignaling.length;
     h.rec.offers[0]?.resolve(offer);
-    await settle();
+    await flushMicrotasks();
     expect(h.toSignaling.length).toBe(count);
     expect(h.errors).toEqual([]);
   });

@@ -5,13 +5,12 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { useFakeTime } from '../support/time.js';
 import type { RunStats } from './interleavings.js';
 import { planArbitrary, runInterleaving } from './interleavings.js';
 
 beforeEach(() => {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
-  });
+  useFakeTime();
 });
 afterEach(() => {
   vi.useRealTimers();

@@ -20,6 +20,8 @@ import type { PeerSystem } from '../../src/index.js';
 import { createPeerSystem } from '../../src/index.js';
 import type { FakeRTCPeerConnection, FakeWebSocket } from '../../src/testing/index.js';
 import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
+import { toArrayBuffer } from '../support/bytes.js';
+import { flushMicrotasks } from '../support/microtasks.js';
 
 /** A user call or a fault, applied at a moment the scheduler picks. */
 export type Stimulus =
@@ -74,12 +76,6 @@ export interface Clock {
 }
 
 const ids = ['a', 'b', 'c'];
-
-function toBuffer(frame: unknown): ArrayBuffer {
-  if (typeof frame === 'string') return new TextEncoder().encode(frame).buffer as ArrayBuffer;
-  const bytes = frame as Uint8Array;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
 
 /** What a run reached, to show the runs exercise something. */
 export interface RunStats {
@@ -162,7 +158,7 @@ export async function runInterleaving(
                 pc.remoteDescription?.sdp === other.localDescription?.sdp,
             );
             const channel = remote?.pc.channels[0];
-            if (channel?.readyState === 'open') channel.receive(toBuffer(frame));
+            if (channel?.readyState === 'open') channel.receive(toArrayBuffer(frame));
           }),
       },
     });
@@ -253,7 +249,7 @@ export async function runInterleaving(
 
   // Let everything the scheduler holds run, in its order, until nothing is left (bounded).
   for (let step = 0; step < 2_000; step++) {
-    for (let i = 0; i < 20; i++) await Promise.resolve();
+    await flushMicrotasks();
     if (s.count() === 0) break;
     await s.waitOne();
     if (stats) stats.steps++;
@@ -279,7 +275,7 @@ export async function runInterleaving(
     }
   }
   await Promise.all(systems.map((system) => system.stop()));
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await flushMicrotasks();
   process.off('unhandledRejection', unhandled);
   process.off('uncaughtException', unhandled);
   return violations;

@@ -6,8 +6,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PeerState, PeerstateError } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
+import { flushMicrotasks } from '../support/microtasks.js';
+import { useFakeTime } from '../support/time.js';
 import type { Harness } from './harness.js';
-import { createHarness, exchange, fakeClock, flush, settle } from './harness.js';
+import { createHarness, exchange, settle } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -32,7 +34,7 @@ describe('signaling routing and lifetimes', () => {
     const oldFrames = framesOn(oldSocket).length;
     again.connect('a');
     again.connect('b');
-    await flush();
+    await flushMicrotasks();
     const [toA, toB] = h.pcs.slice(-2);
     if (!toA || !toB) throw new Error('two pcs expected');
     await settle(toA, 'createOffer', { reject: new Error('setup failed') });
@@ -40,7 +42,7 @@ describe('signaling routing and lifetimes', () => {
     await settle(toB, 'setLocalDescription');
     toB.gatherCandidate(toB.hostCandidate(1));
     toA.gatherCandidate(toA.hostCandidate(1));
-    await flush();
+    await flushMicrotasks();
     const sent = framesOn(newSocket).map((f) => JSON.parse(f) as { type: string; to?: string });
     expect(sent.filter((f) => f.type === 'signal' && f.to === 'b').length).toBeGreaterThanOrEqual(2);
     expect(sent.filter((f) => f.type === 'signal' && f.to === 'a')).toEqual([]);
@@ -55,11 +57,11 @@ describe('signaling routing and lifetimes', () => {
     const errors: PeerstateError[] = [];
     alice.errors$.subscribe((e) => errors.push(e));
     alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     const oldSocket = h.hub.sockets[0];
     alice.switchSignaling('ws://fake-b');
-    await flush();
+    await flushMicrotasks();
     const newSocket = h.hub.sockets.at(-1);
     expect(newSocket).not.toBe(oldSocket);
     expect(newSocket?.url).toBe('ws://fake-b');
@@ -67,12 +69,12 @@ describe('signaling routing and lifetimes', () => {
     await settle(pcA, 'createOffer');
     await settle(pcA, 'setLocalDescription');
     pcA.gatherCandidate(pcA.hostCandidate(1));
-    await flush();
+    await flushMicrotasks();
     expect(framesOn(newSocket).filter((f) => f.includes('"type":"signal"'))).toEqual([]);
     expect(errors.filter((e) => e.code === 'signaling-dropped').length).toBeGreaterThanOrEqual(2);
     // A frame on the old socket is never processed (the socket is closed and unheard).
     oldSocket?.deliverText(JSON.stringify({ v: 1, type: 'presence', peerId: 'mallory', present: true }));
-    await flush();
+    await flushMicrotasks();
     expect(alice.actor.getSnapshot().context.present.mallory).toBeUndefined();
   });
 
@@ -83,7 +85,7 @@ describe('signaling routing and lifetimes', () => {
     const errors: PeerstateError[] = [];
     alice.errors$.subscribe((e) => errors.push(e));
     alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     await settle(pcA, 'createOffer');
     await settle(pcA, 'setLocalDescription');
@@ -92,7 +94,7 @@ describe('signaling routing and lifetimes', () => {
     const before = socket.sentFrames.length;
     socket.readyState = 2; // CLOSING: its close event has not reached the chart yet
     expect(() => pcA.gatherCandidate(pcA.hostCandidate(1))).not.toThrow();
-    await flush();
+    await flushMicrotasks();
     expect(socket.sentFrames).toHaveLength(before);
     expect(errors.map((e) => e.code)).toContain('signaling-dropped');
   });
@@ -102,11 +104,11 @@ describe('signaling routing and lifetimes', () => {
     const alice = await h.system('alice');
     await h.system('bob');
     alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     // Gathering starts inside setLocalDescription: candidates fire before the offer is sent.
     pcA.settle('createOffer');
-    await flush();
+    await flushMicrotasks();
     pcA.gatherCandidate(pcA.hostCandidate(1));
     pcA.gatherCandidate(pcA.hostCandidate(2));
     await settle(pcA, 'setLocalDescription');
@@ -123,17 +125,17 @@ describe('signaling routing and lifetimes', () => {
     const alice = await h.system('alice');
     const bob = await h.system('bob');
     alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     pcA.settle('createOffer');
-    await flush();
+    await flushMicrotasks();
     pcA.gatherCandidate(pcA.hostCandidate(1));
-    await flush();
+    await flushMicrotasks();
     // Deliver only the candidate: bob's actor exists, but no pc yet.
     expect(h.hub.deliver((d) => d.includes('"type":"candidate"') && d.includes('hub'))).toBe(true);
-    await flush();
+    await flushMicrotasks();
     h.hub.deliver((d) => d.startsWith('hub → bob'));
-    await flush();
+    await flushMicrotasks();
     expect(bob.peer('alice')?.actor.getSnapshot().context.bufferedCandidates).toHaveLength(1);
     expect(h.pcs.filter((pc) => pc !== pcA)).toEqual([]);
     await settle(pcA, 'setLocalDescription');
@@ -148,21 +150,21 @@ describe('signaling routing and lifetimes', () => {
     const alice = await h.system('alice');
     await h.system('bob');
     const toBob = alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     const states: PeerState[] = [];
     toBob.state$.subscribe((s) => states.push(s));
     // A new signaling session restarts negotiation while the first createOffer is still pending.
     h.hub.sockets[0]?.closeFromServer();
-    await flush();
+    await flushMicrotasks();
     alice.retrySignaling();
-    await flush();
+    await flushMicrotasks();
     h.hub.openAll();
     await h.deliverAll();
     // The stale createOffer resolves first: its offer must not be sent on any session.
     await settle(pcA, 'createOffer');
     await settle(pcA, 'setLocalDescription');
-    await flush();
+    await flushMicrotasks();
     const offers = h.hub.sockets.flatMap((s) => s.sentFrames).filter((f) => f.includes('"type":"offer"'));
     expect(offers.length).toBeLessThanOrEqual(1);
     expect(states.at(-1)).toBe('connecting');
@@ -188,7 +190,7 @@ describe('signaling routing and lifetimes', () => {
 describe('disconnect and reconnect', () => {
   it('RC-1 connectedness is one state value; the heartbeat stops on leaving connected', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const { toBob, pcA } = await h.connectedPair();
     const channel = pcA.channels[0];
     if (!channel) throw new Error('channel expected');
@@ -198,7 +200,7 @@ describe('disconnect and reconnect', () => {
     expect(whileConnected).toBeGreaterThan(0);
     expect(toBob.actor.getSnapshot().value).toEqual({ live: { connected: 'stable' } });
     toBob.restartIce();
-    await flush();
+    await flushMicrotasks();
     expect(toBob.state).toBe('connecting');
     await vi.advanceTimersByTimeAsync(2_000);
     expect(pingsAt()).toBe(whileConnected);
@@ -211,7 +213,7 @@ describe('disconnect and reconnect', () => {
     toBob.state$.subscribe((s) => states.push(s));
     pcA.channels[0]?.closeFromRemote();
     toBob.close();
-    await flush();
+    await flushMicrotasks();
     expect(states.filter((s) => s === 'closed')).toEqual(['closed']);
     expect(pcA.closeCalls).toBe(1);
   });
@@ -229,10 +231,10 @@ describe('disconnect and reconnect', () => {
     const other: PeerState[] = [];
     toBob.state$.subscribe((s) => other.push(s));
     await h.system('bob');
-    await flush();
+    await flushMicrotasks();
     await h.quiesce(h.pcOf('alice'));
     toBob.close();
-    await flush();
+    await flushMicrotasks();
     expect(seen).toEqual(['discovering', 'connecting']);
     expect(other.at(-1)).toBe('closed');
     expect(other.length).toBeGreaterThan(seen.length);
@@ -240,7 +242,7 @@ describe('disconnect and reconnect', () => {
 
   it('RC-5 a heartbeat tick after the channel closed sends nothing on it and throws nothing', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const { pcA } = await h.connectedPair();
     const channel = pcA.channels[0];
     if (!channel) throw new Error('channel expected');
@@ -269,7 +271,7 @@ describe('disconnect and reconnect', () => {
       if (snapshot.matches({ live: 'connected' }) && context.error !== null)
         problems.push('connected with an error');
     });
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     await h.quiesce(pcA);
     const pcB = h.pcOf('bob');
@@ -277,7 +279,7 @@ describe('disconnect and reconnect', () => {
     await h.quiesce(pcA, pcB);
     for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
     for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-    await flush();
+    await flushMicrotasks();
     await exchange(pcA, pcB);
     expect(toBob.state).toBe('connected');
     expect(problems).toEqual([]);

@@ -8,8 +8,10 @@ import { SIGNALING_CHILD_ID } from '../../machines/system.js';
 import type { PeerstateError } from '../../src/index.js';
 import { decodeFrame } from '../../src/protocol/frames.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
+import { toArrayBuffer } from '../support/bytes.js';
+import { flushMicrotasks } from '../support/microtasks.js';
 import type { Harness } from './harness.js';
-import { createHarness, exchange, flush, settle, toBuffer } from './harness.js';
+import { createHarness, exchange, settle } from './harness.js';
 
 let h: Harness;
 const text = new TextDecoder();
@@ -22,7 +24,7 @@ async function offerDelivered(): Promise<{ pcA: FakeRTCPeerConnection; pcB: Fake
   const alice = await h.system('alice');
   await h.system('bob');
   alice.connect('bob');
-  await flush();
+  await flushMicrotasks();
   const pcA = h.pcOf('alice');
   await settle(pcA, 'createOffer');
   await settle(pcA, 'setLocalDescription');
@@ -113,7 +115,7 @@ describe('routing between peers', () => {
     await h.system('carol');
     alice.connect('bob');
     alice.connect('carol');
-    await flush();
+    await flushMicrotasks();
     const [toBob, toCarol] = h.pcs;
     if (!toBob || !toCarol) throw new Error('two pcs expected');
     for (const pc of [toBob, toCarol]) {
@@ -150,7 +152,7 @@ describe('routing between peers', () => {
     const carol = await h.system('carol');
     bob.connect('zed');
     carol.connect('zed');
-    await flush();
+    await flushMicrotasks();
     const [pcBob, pcCarol] = h.pcs;
     if (!pcBob || !pcCarol) throw new Error('two pcs expected');
     for (const pc of [pcBob, pcCarol]) {
@@ -187,7 +189,7 @@ describe('routing between peers', () => {
     const alice = await h.system('alice');
     const toBob = alice.connect('bob'); // discovering when the handle is made
     toBob.close();
-    await flush();
+    await flushMicrotasks();
     const first: string[] = [];
     toBob.state$.subscribe((s) => first.push(s));
     expect(first).toEqual(['closed']);
@@ -203,7 +205,7 @@ describe('routing between peers', () => {
     await h.system('bob');
     const first = alice.connect('bob');
     const second = alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     expect(second).toBe(first);
     expect(h.pcs).toHaveLength(1);
     expect(
@@ -219,7 +221,7 @@ describe('handshake and delivery', () => {
     await h.quiesce(pcA, pcB);
     for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
     for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-    await flush();
+    await flushMicrotasks();
     const cursors = await exchange(pcA, pcB);
     return { pcA, pcB, cursors };
   }
@@ -232,11 +234,11 @@ describe('handshake and delivery', () => {
     pcA.setConnectionState('connected');
     pcA.channels[0]?.open();
     pcB.channels[0]?.open();
-    await flush();
+    await flushMicrotasks();
     const cursors = await exchange(pcA, pcB);
     expect(h.systems.get('bob')?.peer('alice')?.state).toBe('connecting');
     pcB.setConnectionState('connected');
-    await flush();
+    await flushMicrotasks();
     await exchange(pcA, pcB, cursors);
     expect(h.systems.get('alice')?.peer('bob')?.state).toBe('connected');
     expect(h.systems.get('bob')?.peer('alice')?.state).toBe('connected');
@@ -248,7 +250,7 @@ describe('handshake and delivery', () => {
     await h.system('bob');
     const toBob = alice.connect('bob');
     for (const m of ['one', 'two', 'three']) toBob.send(m);
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     await settle(pcA, 'createOffer');
     await settle(pcA, 'setLocalDescription');
@@ -257,10 +259,10 @@ describe('handshake and delivery', () => {
     await h.quiesce(pcA, pcB);
     for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
     for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-    await flush();
+    await flushMicrotasks();
     await exchange(pcA, pcB);
     const data = (pcA.channels[0]?.sent ?? [])
-      .map((f) => decodeFrame(toBuffer(f)))
+      .map((f) => decodeFrame(toArrayBuffer(f)))
       .filter((f) => f.kind === 'last');
     expect(data.map((f) => (f.kind === 'last' ? text.decode(f.bytes) : ''))).toEqual(['one', 'two', 'three']);
   });
@@ -271,7 +273,7 @@ describe('handshake and delivery', () => {
     await h.system('bob');
     const toBob = alice.connect('bob');
     toBob.send('once');
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     await settle(pcA, 'createOffer');
     await settle(pcA, 'setLocalDescription');
@@ -283,10 +285,10 @@ describe('handshake and delivery', () => {
       pc.channels[0]?.open();
       pc.channels[0]?.open();
     }
-    await flush();
+    await flushMicrotasks();
     await exchange(pcA, pcB);
     const data = (pcA.channels[0]?.sent ?? [])
-      .map((f) => decodeFrame(toBuffer(f)))
+      .map((f) => decodeFrame(toArrayBuffer(f)))
       .filter((f) => f.kind === 'last');
     expect(data).toHaveLength(1);
   });
@@ -304,18 +306,18 @@ describe('handshake and delivery', () => {
     const sentData = () =>
       channel.sent
         .slice(before)
-        .map((f) => decodeFrame(toBuffer(f)))
+        .map((f) => decodeFrame(toArrayBuffer(f)))
         .filter((f) => f.kind === 'last')
         .map((f) => (f.kind === 'last' ? text.decode(f.bytes) : ''));
     toBob.send('m1');
     channel.failNextSend();
     expect(() => toBob.send('m2')).not.toThrow();
-    await flush();
+    await flushMicrotasks();
     expect(sentData()).toEqual(['m1']);
     expect(errors.map((e) => e.code)).toEqual(['send-failed']);
     // The next flush sends the message that failed first, then the new one: order kept, nothing twice.
     toBob.send('m3');
-    await flush();
+    await flushMicrotasks();
     expect(sentData()).toEqual(['m1', 'm2', 'm3']);
   });
 
@@ -325,7 +327,7 @@ describe('handshake and delivery', () => {
     const toBob = h.systems.get('alice')?.peer('bob');
     if (!toBob) throw new Error('connected pair expected');
     toBob.close();
-    await flush();
+    await flushMicrotasks();
     expect(() => toBob.send('late')).toThrowError(expect.objectContaining({ code: 'peer-closed' }));
   });
 
@@ -335,12 +337,12 @@ describe('handshake and delivery', () => {
     const toBob = h.systems.get('alice')?.peer('bob');
     if (!toBob) throw new Error('connected pair expected');
     toBob.close();
-    await flush();
+    await flushMicrotasks();
     const pcsBefore = h.pcs.length;
     toBob.actor.send({ type: 'CONNECT' });
     pcA.setConnectionState('failed');
     pcA.channels[0]?.receive(new ArrayBuffer(16));
-    await flush();
+    await flushMicrotasks();
     expect(toBob.actor.getSnapshot().status).toBe('done');
     expect(h.pcs).toHaveLength(pcsBefore);
     expect(pcA.closed).toBe(true);
@@ -353,7 +355,7 @@ describe('lifetimes', () => {
     const alice = await h.system('alice');
     for (const id of ['bob', 'carol', 'dave']) await h.system(id);
     for (const id of ['bob', 'carol', 'dave']) alice.connect(id);
-    await flush();
+    await flushMicrotasks();
     const pcs = h.pcs.slice();
     for (const pc of pcs) {
       await settle(pc, 'createOffer');
@@ -364,7 +366,7 @@ describe('lifetimes', () => {
     const aliceSocket = h.hub.sockets[0];
     const framesAtStop = aliceSocket?.sentFrames.length;
     for (const pc of pcs) pc.gatherCandidate(pc.hostCandidate(2));
-    await flush();
+    await flushMicrotasks();
     expect(aliceSocket?.sentFrames.length).toBe(framesAtStop);
     expect(aliceSocket?.readyState).toBe(3);
     expect(pcs.every((pc) => pc.closed)).toBe(true);
@@ -377,7 +379,7 @@ describe('lifetimes', () => {
     for (let cycle = 0; cycle < 100; cycle++) {
       const system = await h.system(`a${cycle}`);
       system.connect('nobody');
-      await flush();
+      await flushMicrotasks();
       await system.stop();
       h.systems.delete(`a${cycle}`);
     }

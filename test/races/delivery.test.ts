@@ -6,8 +6,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PeerHandle } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
+import { toArrayBuffer } from '../support/bytes.js';
+import { flushMicrotasks } from '../support/microtasks.js';
+import { sleep, useFakeTime } from '../support/time.js';
 import type { Harness } from './harness.js';
-import { createHarness, fakeClock, flush, toBuffer } from './harness.js';
+import { createHarness } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -30,12 +33,12 @@ function link() {
         if (!out || !into) continue;
         let cursor = cursors.get(from) ?? 0;
         for (; cursor < out.sent.length; cursor++) {
-          if (into.readyState === 'open') into.receive(toBuffer(out.sent[cursor]));
+          if (into.readyState === 'open') into.receive(toArrayBuffer(out.sent[cursor]));
           moved = true;
         }
         cursors.set(from, cursor);
       }
-      await flush();
+      await flushMicrotasks();
     }
   };
 }
@@ -47,7 +50,7 @@ async function bringUp(exchange: ReturnType<typeof link>) {
   const [pcA, pcB] = [h.pcOf('alice'), h.pcOf('bob')];
   for (const pc of [pcA, pcB]) if (pc.connectionState !== 'connected') pc.setConnectionState('connected');
   for (const pc of [pcA, pcB]) if (pc.channels[0]?.readyState !== 'open') pc.channels[0]?.open();
-  await flush();
+  await flushMicrotasks();
   await exchange(pcA, pcB);
   return { pcA, pcB };
 }
@@ -56,7 +59,7 @@ async function pair() {
   const alice = await h.system('alice', { maxIceRestarts: 1 });
   const bob = await h.system('bob', { maxIceRestarts: 1 });
   const toBob = alice.connect('bob');
-  await flush();
+  await flushMicrotasks();
   const received: (string | Uint8Array)[] = [];
   bob.messages$.subscribe((m) => received.push(m.data));
   const exchange = link();
@@ -70,7 +73,7 @@ describe('delivery across reconnects', () => {
     h = createHarness();
     const { toBob, received, exchange } = await pair();
     toBob.restartIce();
-    await flush();
+    await flushMicrotasks();
     expect(toBob.state).toBe('connecting');
     expect(h.pcOf('alice').channels[0]?.readyState).toBe('open');
     for (const m of ['q1', 'q2', 'q3']) toBob.send(m);
@@ -81,7 +84,7 @@ describe('delivery across reconnects', () => {
 
   it('DC-4 the channel closes halfway through a flush: the unsent rest stays queued in order and goes out on the next channel, once', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const { toBob, received, exchange } = await pair();
     const channel = h.pcOf('alice').channels[0];
     if (!channel) throw new Error('channel expected');
@@ -93,7 +96,7 @@ describe('delivery across reconnects', () => {
       send(data);
     };
     for (const m of ['c1', 'c2', 'c3', 'c4', 'c5']) toBob.send(m);
-    await flush();
+    await flushMicrotasks();
     expect(sends).toBe(3);
     expect(toBob.state).toBe('discovering');
     // A new pc after the backoff: the rest (and anything not acknowledged) goes out on it.
@@ -105,7 +108,7 @@ describe('delivery across reconnects', () => {
 
   it('DC-6 rapid restart and reconnect cycles with messages queued throughout: every message once, in order', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const { toBob, received, exchange } = await pair();
     let sent = 0;
     const burst = (n: number) => {
@@ -118,11 +121,11 @@ describe('delivery across reconnects', () => {
       if (cycle % 2 === 0) {
         // ICE restart: the same pcs, the channel stays open; frames in flight are lost with the path.
         h.pcOf('alice').setConnectionState('failed');
-        await flush();
+        await flushMicrotasks();
       } else {
         // Full reconnect: restarts run out, both sides replace their pc after the backoff.
         h.pcOf('alice').setConnectionState('failed');
-        await flush();
+        await flushMicrotasks();
         await h.quiesce(h.pcOf('alice'), h.pcOf('bob'));
         await vi.advanceTimersByTimeAsync(3_000);
         await vi.advanceTimersByTimeAsync(250);
@@ -148,10 +151,10 @@ describe('backpressure and bounds', () => {
     const before = channel.sent.length;
     channel.setBufferedAmount(8 * 1024 * 1024); // above the 4 MiB high-water mark
     for (let i = 0; i < 5; i++) toBob.send(`p${i}`);
-    await flush();
+    await flushMicrotasks();
     expect(channel.sent.length).toBe(before);
     channel.setBufferedAmount(512 * 1024); // below the 1 MiB low-water mark: bufferedamountlow fires
-    await flush();
+    await flushMicrotasks();
     await exchange(h.pcOf('alice'), h.pcOf('bob'));
     expect(received).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
   });
@@ -167,13 +170,13 @@ describe('backpressure and bounds', () => {
     void toBob.writable().then(() => {
       writable = true;
     });
-    await flush();
+    await flushMicrotasks();
     expect(writable).toBe(false);
     // Connect: the three go out and bob acknowledges them (a delayed ack, 20 ms).
     await bringUp(link());
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sleep(30);
     await link()(h.pcOf('alice'), h.pcOf('bob'));
-    await flush();
+    await flushMicrotasks();
     expect(writable).toBe(true);
     expect(() => toBob.send('d')).not.toThrow();
   });
@@ -189,9 +192,9 @@ describe('backpressure and bounds', () => {
     await exchange(h.pcOf('alice'), h.pcOf('bob'));
     expect(flushed).toBe(false);
     // bob acknowledges 20 ms after receiving it; the ack travels back over the channel.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await sleep(30);
     await exchange(h.pcOf('alice'), h.pcOf('bob'));
-    await flush();
+    await flushMicrotasks();
     expect(flushed).toBe(true);
   });
 
@@ -224,7 +227,7 @@ describe('backpressure and bounds', () => {
     const again = alice.connect('bob');
     expect(again).not.toBe(toBob);
     for (const m of ['new1', 'new2']) again.send(m);
-    await flush();
+    await flushMicrotasks();
     await bringUp(exchange);
     expect(again.state).toBe('connected');
     expect(received).toEqual(['old1', 'old2', 'old3', 'new1', 'new2']);

@@ -3,38 +3,21 @@
  * in-memory signaling hub from peerstate/testing. Nothing moves until the test says so: frames are
  * delivered by `hub.deliver*`, pc promises settled by `pc.settle(...)`, pc events fired by the test.
  */
-import { vi } from 'vitest';
 import type { PeerHandle, PeerSystem, PeerSystemOptions } from '../../src/index.js';
 import { createPeerSystem } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
-
-/** Lets promise callbacks (XState promise actors, the binding's chain) run; no timers involved. */
-export async function flush(rounds = 30): Promise<void> {
-  for (let i = 0; i < rounds; i++) await Promise.resolve();
-}
-
-/** Fake clock for tests whose timers start while connecting (heartbeat, reconnect backoff). */
-export function fakeClock(): void {
-  vi.useFakeTimers({
-    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'],
-  });
-}
-
-/** A frame a fake channel recorded, as the ArrayBuffer the other side receives. */
-export function toBuffer(frame: unknown): ArrayBuffer {
-  const bytes = frame as Uint8Array;
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
+import { toArrayBuffer } from '../support/bytes.js';
+import { flushMicrotasks } from '../support/microtasks.js';
 
 /** Moves frames sent on one fake channel to the other, both ways, until none is left; returns the cursors. */
 export async function exchange(a: FakeRTCPeerConnection, b: FakeRTCPeerConnection, cursors = { a: 0, b: 0 }) {
   const [ca, cb] = [a.channels[0], b.channels[0]];
   if (!ca || !cb) throw new Error('no channel');
   while (cursors.a < ca.sent.length || cursors.b < cb.sent.length) {
-    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toBuffer(ca.sent[cursors.a]));
-    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toBuffer(cb.sent[cursors.b]));
-    await flush();
+    for (; cursors.a < ca.sent.length; cursors.a++) cb.receive(toArrayBuffer(ca.sent[cursors.a]));
+    for (; cursors.b < cb.sent.length; cursors.b++) ca.receive(toArrayBuffer(cb.sent[cursors.b]));
+    await flushMicrotasks();
   }
   return cursors;
 }
@@ -102,7 +85,7 @@ export function createHarness(): Harness {
       systems.set(localId, system);
       hub.openAll();
       hub.deliverAll();
-      await flush();
+      await flushMicrotasks();
       return system;
     },
     pcOf(localId) {
@@ -112,17 +95,17 @@ export function createHarness(): Harness {
       return pc;
     },
     async deliverAll() {
-      while (hub.deliver()) await flush();
+      while (hub.deliver()) await flushMicrotasks();
     },
     async quiesce(...targets) {
       for (let progressed = true; progressed; ) {
         progressed = false;
-        while (hub.deliver()) await flush();
+        while (hub.deliver()) await flushMicrotasks();
         for (const pc of targets) {
           const op = pc.pending()[0];
           if (op) {
             op.resolve();
-            await flush();
+            await flushMicrotasks();
             progressed = true;
           }
         }
@@ -132,14 +115,14 @@ export function createHarness(): Harness {
       const alice = await this.system('alice');
       const bob = await this.system('bob');
       const toBob = alice.connect('bob');
-      await flush();
+      await flushMicrotasks();
       const pcA = this.pcOf('alice');
       await this.quiesce(pcA);
       const pcB = this.pcOf('bob');
       await this.quiesce(pcA, pcB);
       for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
       for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-      await flush();
+      await flushMicrotasks();
       const cursors = await exchange(pcA, pcB);
       const toAlice = bob.peer('alice');
       if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected') {
@@ -160,7 +143,7 @@ export async function settle(
   outcome?: { reject?: Error },
 ): Promise<void> {
   pc.settle(name, outcome);
-  await flush();
+  await flushMicrotasks();
 }
 
 /** Candidate strings of the signals queued in the hub towards `peerId`. */

@@ -1,13 +1,15 @@
 /**
- * Race catalog: negotiation (glare), ICE generations and recovery (docs/races.md ICE-6, ICE-8, ICE-9,
+ * Race catalog: negotiation (glare), ICE generations and recovery (RACES.md ICE-6, ICE-8, ICE-9,
  * CB-6), on the scripted fakes with fake timers: the test settles every pc promise, delivers every
  * frame and moves the clock.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PeerstateError } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
+import { flushMicrotasks } from '../support/microtasks.js';
+import { useFakeTime } from '../support/time.js';
 import type { Harness } from './harness.js';
-import { createHarness, exchange, fakeClock, flush } from './harness.js';
+import { createHarness, exchange } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -28,13 +30,13 @@ describe('glare', () => {
     toBob.actor.on('ignoredOffer', (e) => ignored.push(e.remoteId));
     toBob.restartIce();
     toAlice.restartIce();
-    await flush();
+    await flushMicrotasks();
     // Both make their restart offers before either sees the other's.
     for (const pc of [pcA, pcB]) {
       pc.settle('createOffer');
-      await flush();
+      await flushMicrotasks();
       pc.settle('setLocalDescription');
-      await flush();
+      await flushMicrotasks();
     }
     expect(pcA.signalingState).toBe('have-local-offer');
     expect(pcB.signalingState).toBe('have-local-offer');
@@ -63,7 +65,7 @@ describe('ICE generations', () => {
     const errors: PeerstateError[] = [];
     h.systems.get('bob')?.errors$.subscribe((e) => errors.push(e));
     toBob.restartIce();
-    await flush();
+    await flushMicrotasks();
     await h.quiesce(pcA, pcB);
     await exchange(pcA, pcB, cursors);
     expect(toBob.state).toBe('connected');
@@ -86,7 +88,7 @@ describe('recovery (ICE-9)', () => {
     const { toBob, pcA, pcB, cursors } = await h.connectedPair();
     vi.useFakeTimers();
     pcA.setConnectionState('disconnected');
-    await flush();
+    await flushMicrotasks();
     expect(toBob.actor.getSnapshot().matches({ live: { connected: 'unstable' } })).toBe(true);
     await vi.advanceTimersByTimeAsync(1_999);
     expect(offersFrom(pcA)).toHaveLength(1);
@@ -95,7 +97,7 @@ describe('recovery (ICE-9)', () => {
     expect(offersFrom(pcA).at(-1)).toEqual({ iceRestart: true });
     await h.quiesce(pcA, pcB);
     pcA.setConnectionState('connected');
-    await flush();
+    await flushMicrotasks();
     await exchange(pcA, pcB, cursors);
     expect(toBob.state).toBe('connected');
   });
@@ -117,7 +119,7 @@ describe('recovery (ICE-9)', () => {
     const { toBob, toAlice, pcA, pcB } = await h.connectedPair();
     vi.useFakeTimers();
     pcA.setConnectionState('failed');
-    await flush();
+    await flushMicrotasks();
     expect(toBob.state).toBe('connecting');
     expect(offersFrom(pcA).filter((o) => o?.iceRestart)).toHaveLength(1);
     // The path stays broken: every restart interval brings another restart, up to maxIceRestarts (8).
@@ -142,7 +144,7 @@ describe('recovery (ICE-9)', () => {
     await h.quiesce(pcA2, pcB2);
     for (const pc of [pcA2, pcB2]) pc.setConnectionState('connected');
     for (const pc of [pcA2, pcB2]) pc.channels[0]?.open();
-    await flush();
+    await flushMicrotasks();
     await exchange(pcA2, pcB2, { a: 0, b: 0 });
     expect(toBob.state).toBe('connected');
     expect(toAlice.state).toBe('connected');
@@ -151,13 +153,13 @@ describe('recovery (ICE-9)', () => {
 
   it('ICE-9 a restart whose resume hello does not come (stalled SCTP) becomes a full reconnect after resumeTimeout', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const { toBob, toAlice, pcA, pcB } = await h.connectedPair();
     const received: (string | Uint8Array)[] = [];
     toAlice.messages$.subscribe((m) => received.push(m));
     toBob.restartIce();
     toBob.send('during');
-    await flush();
+    await flushMicrotasks();
     await h.quiesce(pcA, pcB);
     // Negotiation is done and the pc still says connected, but no hello gets through: the path is down.
     expect(toBob.actor.getSnapshot().matches({ live: { handshaking: 'resuming' } })).toBe(true);
@@ -175,7 +177,7 @@ describe('recovery (ICE-9)', () => {
     expect(pcB3).not.toBe(pcB);
     for (const pc of [pcA2, pcB3]) pc.setConnectionState('connected');
     for (const pc of [pcA2, pcB3]) pc.channels[0]?.open();
-    await flush();
+    await flushMicrotasks();
     await exchange(pcA2, pcB3);
     expect(toBob.state).toBe('connected');
     expect(received).toEqual(['during']);
@@ -183,13 +185,13 @@ describe('recovery (ICE-9)', () => {
 
   it('ICE-9 when full reconnects run out too, the peer fails and says why', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const alice = await h.system('alice', { maxIceRestarts: 0, maxReconnects: 1, connectTimeoutMs: 1_000 });
     await h.system('bob');
     const toBob = alice.connect('bob');
     const failures: string[] = [];
     toBob.actor.on('failure', (e) => failures.push(e.code));
-    await flush();
+    await flushMicrotasks();
     // Nobody answers: the first attempt times out, one reconnect is tried and times out too.
     await vi.advanceTimersByTimeAsync(1_000);
     expect(toBob.actor.getSnapshot().matches({ idle: { discovering: 'backingOff' } })).toBe(true);
@@ -203,7 +205,7 @@ describe('recovery (ICE-9)', () => {
 
   it('RC-10 retry now during backoff starts the new attempt at once; no timer of the old wait touches it', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const alice = await h.system('alice', {
       maxIceRestarts: 0,
       connectTimeoutMs: 1_000,
@@ -211,12 +213,12 @@ describe('recovery (ICE-9)', () => {
     });
     await h.system('bob');
     const toBob = alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     await vi.advanceTimersByTimeAsync(1_000);
     expect(toBob.actor.getSnapshot().matches({ idle: { discovering: 'backingOff' } })).toBe(true);
     const pcsBefore = h.pcs.length;
     toBob.retryNow();
-    await flush();
+    await flushMicrotasks();
     expect(toBob.state).toBe('connecting');
     expect(h.pcs).toHaveLength(pcsBefore + 1);
     // The old backoff (up to 5 s) passes: it must not start another attempt.
@@ -227,7 +229,7 @@ describe('recovery (ICE-9)', () => {
 
   it('ICE-9 a silent remote (heartbeat lost) starts an ICE restart within about 2 s, though the channel still reads open', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const { toBob, pcA } = await h.connectedPair();
     // alice's pings go out, nothing comes back; her pc still says connected and the channel open.
     await vi.advanceTimersByTimeAsync(1_500);
@@ -242,16 +244,16 @@ describe('recovery (ICE-9)', () => {
 describe('signaling sessions', () => {
   it('CB-6 the session ends while an offer is being answered: the answer is sent neither on the old session nor on the new one', async () => {
     h = createHarness();
-    fakeClock();
+    useFakeTime();
     const alice = await h.system('alice');
     const bob = await h.system('bob');
     alice.connect('bob');
-    await flush();
+    await flushMicrotasks();
     const pcA = h.pcOf('alice');
     await h.quiesce(pcA);
     const pcB = h.pcOf('bob');
     pcB.settle('setRemoteDescription');
-    await flush();
+    await flushMicrotasks();
     // bob is answering (createAnswer pending) when his signaling socket drops.
     const bobSocket = h.hub.sockets[1];
     expect(
@@ -261,11 +263,11 @@ describe('signaling sessions', () => {
         .matches({ live: { connecting: { negotiation: 'answering' } } }),
     ).toBe(true);
     bobSocket?.closeFromServer();
-    await flush();
+    await flushMicrotasks();
     pcB.settle('createAnswer');
-    await flush();
+    await flushMicrotasks();
     pcB.settle('setLocalDescription');
-    await flush();
+    await flushMicrotasks();
     const answers = () =>
       h.hub.sockets.flatMap((s) => s.sentFrames).filter((f) => f.includes('"type":"answer"'));
     expect(answers()).toEqual([]);

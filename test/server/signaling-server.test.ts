@@ -2,29 +2,21 @@ import { once } from 'node:events';
 import { connect as connectTcp } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { LIMITS, parseServerFrame, type ServerFrame, type Signal } from '../../src/protocol/signals.js';
+import { LIMITS, type Signal } from '../../src/protocol/signals.js';
 import {
   type SignalingServer,
   type SignalingServerOptions,
   startSignalingServer,
 } from '../../src/server/index.js';
-
-/** A real `ws` client whose incoming frames are queued, so a test can await them one by one. */
-interface Client {
-  readonly socket: WebSocket;
-  /** The next frame from the server (validated against the server schema); rejects if the socket closes first. */
-  next(): Promise<ServerFrame>;
-  /** Sends `frame` as JSON text. */
-  send(frame: unknown): void;
-  /** Resolves with the close code and reason once the socket is closed. */
-  readonly closed: Promise<{ code: number; reason: string }>;
-}
+import { signalingClients } from '../support/signaling-client.js';
+import { until } from '../support/time.js';
 
 const servers: SignalingServer[] = [];
-const clients: Client[] = [];
+const clients = signalingClients();
+const { connect, join } = clients;
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.socket.terminate();
+  clients.terminateAll();
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
@@ -32,62 +24,6 @@ async function start(options: SignalingServerOptions = {}): Promise<SignalingSer
   const server = await startSignalingServer({ port: 0, ...options });
   servers.push(server);
   return server;
-}
-
-async function connect(url: string, options: { autoPong?: boolean } = {}): Promise<Client> {
-  const socket = new WebSocket(url, options);
-  const frames: ServerFrame[] = [];
-  const waiters: Array<{ resolve: (frame: ServerFrame) => void; reject: (error: Error) => void }> = [];
-  let isClosed = false;
-  socket.on('message', (data, isBinary) => {
-    expect(isBinary).toBe(false);
-    const parsed = parseServerFrame(data.toString());
-    if (!parsed.ok) throw new Error(`server sent an invalid frame: ${parsed.reason}`);
-    const waiter = waiters.shift();
-    if (waiter) waiter.resolve(parsed.frame);
-    else frames.push(parsed.frame);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-    socket.on('close', (code, reason) => {
-      isClosed = true;
-      for (const waiter of waiters.splice(0)) waiter.reject(new Error(`socket closed (${code})`));
-      resolve({ code, reason: reason.toString() });
-    });
-  });
-  // Client-side errors (e.g. refused connections) surface through `closed` or the open promise.
-  socket.on('error', () => {});
-  const client: Client = {
-    socket,
-    next() {
-      const frame = frames.shift();
-      if (frame) return Promise.resolve(frame);
-      if (isClosed) return Promise.reject(new Error('socket closed'));
-      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-    },
-    send(frame) {
-      socket.send(JSON.stringify(frame));
-    },
-    closed,
-  };
-  clients.push(client);
-  await once(socket, 'open');
-  return client;
-}
-
-/** Connects, joins and returns the client with the `welcome` frame it got. */
-async function join(
-  url: string,
-  room: string,
-  peerId: string,
-): Promise<{ client: Client; welcome: ServerFrame }> {
-  const client = await connect(url);
-  client.send({ v: 1, type: 'join', room, peerId });
-  return { client, welcome: await client.next() };
-}
-
-/** Waits, one event-loop turn at a time, until `condition` holds (bounded by the test timeout). */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
 }
 
 const offer: Signal = { type: 'description', description: { type: 'offer', sdp: 'v=0\r\n' } };
@@ -123,7 +59,7 @@ describe('signaling server', () => {
 
     alice.client.socket.close();
     await alice.client.closed;
-    await until(() => server.stats().connections === 0);
+    expect(await until(() => server.stats().connections === 0, 2_000)).toBe(true);
     expect(server.stats()).toMatchObject({ rooms: 0, peers: 0 });
   });
 
@@ -224,7 +160,7 @@ describe('signaling server', () => {
     expect(alice2.welcome).toEqual({ v: 1, type: 'welcome', room: 'r', peerId: 'alice', peers: ['bob'] });
     expect(await alice1.client.closed).toEqual({ code: 4001, reason: 'replaced' });
     // Wait for the server to have seen the old socket close: that is when a wrong presence would go out.
-    await until(() => server.stats().connections === 2);
+    expect(await until(() => server.stats().connections === 2, 2_000)).toBe(true);
     expect(server.stats()).toMatchObject({ rooms: 1, peers: 2 });
 
     // Signals now reach the new socket.

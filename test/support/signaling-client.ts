@@ -1,0 +1,84 @@
+/** A real `ws` client of the signaling server, for tests that speak the protocol frame by frame. */
+import { once } from 'node:events';
+import { type ClientOptions, WebSocket } from 'ws';
+import { parseServerFrame, type ServerFrame } from '../../src/protocol/signals.js';
+
+/** A client whose incoming frames are queued, so a test can await them one by one. */
+export interface SignalingClient {
+  readonly socket: WebSocket;
+  /** The next frame from the server (validated against the server schema); rejects if the socket closes first. */
+  next(): Promise<ServerFrame>;
+  /** Sends `frame` as JSON text. */
+  send(frame: unknown): void;
+  /** Resolves with the close code and reason once the socket is closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Clients that a test's `afterEach` terminates together. */
+export interface SignalingClients {
+  /** Opens a client on `url`; resolves once the socket is open. */
+  connect(url: string, options?: ClientOptions): Promise<SignalingClient>;
+  /** Opens a client and joins `room` as `peerId`; resolves with the client and the server's answer. */
+  join(url: string, room: string, peerId: string): Promise<{ client: SignalingClient; welcome: ServerFrame }>;
+  /** Terminates every client opened so far. */
+  terminateAll(): void;
+}
+
+/** Creates an empty set of clients. */
+export function signalingClients(): SignalingClients {
+  const open: SignalingClient[] = [];
+  const connect = async (url: string, options: ClientOptions = {}): Promise<SignalingClient> => {
+    const client = createClient(url, options);
+    open.push(client);
+    await once(client.socket, 'open');
+    return client;
+  };
+  return {
+    connect,
+    async join(url, room, peerId) {
+      const client = await connect(url);
+      client.send({ v: 1, type: 'join', room, peerId });
+      return { client, welcome: await client.next() };
+    },
+    terminateAll() {
+      for (const client of open.splice(0)) client.socket.terminate();
+    },
+  };
+}
+
+function createClient(url: string, options: ClientOptions): SignalingClient {
+  const socket = new WebSocket(url, options);
+  const frames: ServerFrame[] = [];
+  const waiters: Array<{ resolve: (frame: ServerFrame) => void; reject: (error: Error) => void }> = [];
+  let isClosed = false;
+  socket.on('message', (data, isBinary) => {
+    if (isBinary) throw new Error('the server sent a binary frame');
+    const parsed = parseServerFrame(data.toString());
+    if (!parsed.ok) throw new Error(`the server sent an invalid frame: ${parsed.reason}`);
+    const waiter = waiters.shift();
+    if (waiter) waiter.resolve(parsed.frame);
+    else frames.push(parsed.frame);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    socket.on('close', (code, reason) => {
+      isClosed = true;
+      for (const waiter of waiters.splice(0)) waiter.reject(new Error(`socket closed (${code})`));
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+  // Client-side errors (e.g. refused connections) surface through `closed` or the open promise.
+  socket.on('error', () => {});
+  return {
+    socket,
+    next() {
+      const frame = frames.shift();
+      if (frame) return Promise.resolve(frame);
+      if (isClosed) return Promise.reject(new Error('socket closed'));
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+    send(frame) {
+      socket.send(JSON.stringify(frame));
+    },
+    closed,
+  };
+}
