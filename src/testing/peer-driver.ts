@@ -270,13 +270,7 @@ export function createPeerDriver(options: PeerDriverOptions): PeerDriver {
     'xstate.done.actor.acceptOffer': (step) => settleInvoke(step, 'resolve'),
     'xstate.error.actor.acceptOffer': (step) => settleInvoke(step, 'reject'),
   };
-  for (const delay of [
-    'connectTimeout',
-    'iceRestartInterval',
-    'disconnectedGrace',
-    'resumeTimeout',
-    'reconnectBackoff',
-  ]) {
+  for (const delay of Object.keys(PEER_DELAYS)) {
     executors[`xstate.after.${delay}`] = (step) =>
       world.fireDelayed(peer().actor, step.event.type, remoteAlive);
   }

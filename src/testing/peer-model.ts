@@ -3,13 +3,43 @@
  * produce each of them (a pc event needs a pc, a channel event a channel, ...), the world the src/
  * guards read, and `peerPaths()`, the paths that cover the chart. `createPeerDriver()`
  * (./peer-driver.ts) plays them on the runtime.
+ *
+ * The only place in src/testing that names the peer chart's states: by key and by the actors they
+ * invoke, found in the chart wherever it nests them, never as a state value or id written out.
  */
 
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import type { PeerContext, PeerEvent, PeerInput } from '../../machines/peer.js';
 import { peerMachine } from '../../machines/peer.js';
+import { chartGraph } from '../visualize/walk.js';
 import type { ChartModel, ModelPath } from './chart-model.js';
 import { ChartExplorer, coveringPaths } from './explorer.js';
+
+/**
+ * The id of the peer chart's state named `key`: the one nearest the root if nested states share the
+ * key (`connected` is also a state of the transport region). Throws if the chart has none.
+ */
+function peerStateId(key: string): string {
+  const graph = chartGraph(peerMachine);
+  const depth = (id: string | null): number =>
+    id === null ? 0 : 1 + depth(graph.byId.get(id)?.parent ?? null);
+  const found = graph.states.filter((s) => s.key === key).sort((a, b) => depth(a.id) - depth(b.id));
+  const first = found[0];
+  if (!first) throw new Error(`the peer chart has no state ${key}`);
+  if (found[1] && depth(found[1].id) === depth(first.id))
+    throw new Error(`the peer chart has several states ${key}: ${found.map((s) => s.id).join(', ')}`);
+  return first.id;
+}
+
+/** Messages flow: the outbox is flushed here, so only here does a send meet a full buffer or fail. */
+const CONNECTED = peerStateId('connected');
+
+const isIn = (snapshot: AnyMachineSnapshot, stateId: string) =>
+  snapshot._nodes.some((node) => node.id === stateId);
+
+/** Whether an active state invokes the actor `src` (e.g. `heartbeat`): then that actor runs. */
+const runs = (snapshot: AnyMachineSnapshot, src: string) =>
+  snapshot._nodes.some((node) => node.invoke.some((invoke) => invoke.src === src));
 
 /**
  * The world of one peer actor as the traversal models it: whether the runtime has the actor yet,
@@ -141,7 +171,7 @@ export function peerModel(options: PeerModelOptions = {}): ChartModel<PeerWorld>
     (state: 'connecting' | 'open' | 'closed') => (_s: AnyMachineSnapshot, _e: AnyEventObject, w: PeerWorld) =>
       w.pc?.channel === state;
   const connectedWithOpenChannel = (s: AnyMachineSnapshot, _e: AnyEventObject, w: PeerWorld) =>
-    s.matches('connected') && w.pc?.channel === 'open';
+    isIn(s, CONNECTED) && w.pc?.channel === 'open';
   /** Senders that differ in what the guards tell apart (`connectionOf`), without duplicates. */
   const senders = (s: AnyMachineSnapshot, which: ('current' | 'newer' | 'older' | 'restarted')[]) => {
     const all = remoteSenders(peerCtx(s));
@@ -217,8 +247,8 @@ export function peerModel(options: PeerModelOptions = {}): ChartModel<PeerWorld>
       SEND: { payloads: (type) => [{ type, data: 'm' }], when: exists },
       RETRY: { when: exists },
       RESTART_ICE: { when: exists },
-      // The heartbeat runs while connected; the remote falls silent.
-      'HEARTBEAT.LOST': { when: (s) => s.matches('connected') },
+      // The remote falls silent while the heartbeat watches it.
+      'HEARTBEAT.LOST': { when: (s) => runs(s, 'heartbeat') },
       'REMOTE.PRESENT': {
         // Present on the current session, or on a new one (the signaling session was replaced).
         payloads: (type, _s, w) => [
