@@ -243,6 +243,11 @@ export function createPeerDriver(options: PeerDriverOptions): PeerDriver {
     'SIGNAL.BYE': (step) => signal(step, { type: 'bye' }),
     'PC.ICE_CANDIDATE': (step) => world.pc().gatherCandidate(ev(step, 'PC.ICE_CANDIDATE').candidate),
     'PC.CONNECTION_STATE': (step) => world.pc().setConnectionState(ev(step, 'PC.CONNECTION_STATE').state),
+    // The data channel fails; the binding reports the error's detail as PC.ERROR's code.
+    'PC.ERROR': (step) => {
+      const { code, message } = ev(step, 'PC.ERROR');
+      channel().error(code, message);
+    },
     'CHANNEL.OPEN': () => channel().open(),
     'CHANNEL.CLOSE': () => channel().closeFromRemote(),
     // The remote's hello: it delivered `lastDelivered` of ours (0: nothing yet, whatever our epoch).

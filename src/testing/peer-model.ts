@@ -318,8 +318,12 @@ export function peerModel(options: PeerModelOptions = {}): ChartModel<PeerWorld>
         // The binding reports changes only.
         when: (_s, e, w) => w.pc !== null && w.pc.state !== (e as PeerEvent & { state: string }).state,
       },
-      // Nothing in src/ reports PC.ERROR: only pure walks send it.
-      'PC.ERROR': { payloads: (type) => [{ type, code: 'pc-error', message: 'model' }], pureOnly: true },
+      // The open data channel fails (an RTCErrorEvent: the SCTP association it runs on gave up);
+      // src/rtc/binding.ts reports it as PC.ERROR with the error's detail as the code.
+      'PC.ERROR': {
+        payloads: (type) => [{ type, code: 'sctp-failure', message: 'model: the data channel failed' }],
+        when: channel('open'),
+      },
       'CHANNEL.OPEN': { when: channel('connecting') },
       'CHANNEL.CLOSE': { when: (s, e, w) => hasPc(s, e, w) && w.pc?.channel !== 'closed' },
       'CHANNEL.HELLO': { payloads: (type) => [{ type, lastDelivered: 0 }], when: channel('open') },
