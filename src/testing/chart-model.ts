@@ -128,7 +128,7 @@ export interface ModelStep {
 
 /** A generated path: from the initial state, one event per step. */
 export interface ModelPath {
-  /** E.g. `peer.connected via CONNECT → REMOTE.PRESENT → …`. */
+  /** `<end state> via EVENT → EVENT → …`, the end state as `formatValue` writes it (`describePath`). */
   description: string;
   /** The chart input the path was generated with. */
   input: unknown;

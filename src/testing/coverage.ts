@@ -21,7 +21,7 @@ export interface TransitionTarget {
   eventType: string;
   /** Position in the guarded list of that event (or of `always`). */
   index: number;
-  /** Readable form: `<source id>: TRIGGER [guard] → <target ids>`, e.g. `peer.connected: HEARTBEAT.LOST → peer.discovering.retrying`. */
+  /** Readable form: `<source id>: TRIGGER [guard] → <target ids>` (trigger and guard as the diagrams label them). */
   label: string;
 }
 

@@ -3,7 +3,7 @@
 import type { AnyEventObject, StateValue } from 'xstate';
 import type { ModelStep } from './chart-model.js';
 
-/** A readable one-line state value: `connecting(negotiation.stable, transport.checking, …)`. */
+/** A readable one-line state value: `a.b` for nested states, `a(r1.x, r2.y)` for the regions of a parallel state. */
 export function formatValue(value: StateValue): string {
   if (typeof value === 'string') return value;
   return Object.entries(value)

@@ -216,7 +216,7 @@ function keyOf(sourceId: string, eventType: string, index: number): string {
 
 /**
  * The stable identity of a transition definition: `<source state id>:<event type, or "(always)">:<index
- * in its guarded list>`, e.g. `peer.connected:HEARTBEAT.LOST:1`. The same for a chart and its
+ * in its guarded list>`, e.g. `m.a:GO:1` for the second entry of `GO` in state `a`. The same for a chart and its
  * `.provide()` copies, so transitions that XState reports while an actor runs (inspection's
  * `_transitions`) match the {@link ChartTransition.key} of the chart's graph.
  */
