@@ -2,7 +2,7 @@
  * A scripted fake RTCPeerConnection for deterministic tests: every asynchronous operation
  * (createOffer, createAnswer, setLocalDescription, setRemoteDescription, addIceCandidate) returns a
  * promise that stays pending until the test settles it, in the order the test chooses. Events
- * (icecandidate, connectionstatechange, data channel open/message/close, bufferedamountlow) fire
+ * (icecandidate, connectionstatechange, data channel open/message/close/error, bufferedamountlow) fire
  * only when the test calls the matching method. Nothing here touches a network or a clock.
  *
  * Shapes follow W3C webrtc-pc (RTCPeerConnection §4.4, RTCDataChannel §6.2) as far as peerstate's
@@ -38,6 +38,7 @@ export class FakeDataChannel extends EventTarget {
   onopen: ((event: Event) => void) | null = null;
   onclose: ((event: Event) => void) | null = null;
   onmessage: ((event: MessageEvent) => void) | null = null;
+  onerror: ((event: Event) => void) | null = null;
   private failures: Error[] = [];
 
   constructor(
@@ -89,6 +90,21 @@ export class FakeDataChannel extends EventTarget {
     this.readyState = 'closed';
     const event = new Event('close');
     this.onclose?.(event);
+    this.dispatchEvent(event);
+  }
+
+  /**
+   * Test: the channel fails (an RTCErrorEvent, webrtc-pc §6.2, e.g. SCTP gave up): fires `error`, whose
+   * `event.error` is an `OperationError` DOMException carrying `errorDetail` (an RTCErrorDetailType).
+   * `readyState` stays as it is: a real channel closes afterwards, which `closeFromRemote()` scripts.
+   *
+   * @example
+   * pc.channels[0].error('sctp-failure'); // the binding reports PC.ERROR { code: 'sctp-failure' }
+   */
+  error(errorDetail = 'data-channel-failure', message = 'the data channel failed'): void {
+    const error = Object.assign(new DOMException(message, 'OperationError'), { errorDetail });
+    const event = Object.assign(new Event('error'), { error });
+    this.onerror?.(event);
     this.dispatchEvent(event);
   }
 

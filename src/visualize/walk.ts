@@ -1,9 +1,11 @@
 /**
- * Walks a machine's definition (`machine.root`) into a small graph model that the Mermaid and DOT
- * writers share: the state tree in document order and every transition (events, `always`, `after`,
- * invoke `onDone`/`onError`, state `onDone`) with its guard, targets and actions named.
+ * Walks a machine's definition (`machine.root`) into a small graph model: the state tree in document
+ * order and every transition (events, `always`, `after`, invoke `onDone`/`onError`, state `onDone`)
+ * with its guard, targets and actions named. The Mermaid and DOT writers draw it; src/testing counts
+ * coverage against it and keys delayed and actor events by it, so both read a chart the same way.
  *
  * Nothing here is a copy of a chart: whatever the machines in machines/ define is what comes out.
+ * Pure: no Node built-ins, nothing from src/testing.
  */
 
 import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition } from 'xstate';
@@ -40,16 +42,24 @@ export type TriggerKind = 'event' | 'always' | 'after' | 'done' | 'error' | 'sna
 
 /** One transition of a chart (one entry of a guarded list is one transition). */
 export interface ChartTransition {
+  /** Stable identity, as {@link transitionKey} gives it: `<source id>:<event type or (always)>:<index>`. */
+  key: string;
   /** Id of the state node that declares it. */
   source: string;
   /** XState's event type (`''` for `always`, `xstate.after.*` for delays, `xstate.done.*`, ...). */
   eventType: string;
+  /** Position in the guarded list of its event (or of `always`), from 0. */
+  index: number;
   kind: TriggerKind;
   /**
    * The trigger as shown: `EVENT`, `always`, `after <delay>`, `done <src>`, `error <src>`,
    * `snapshot <src>` (invoke `onSnapshot`), `done` (the state's own `onDone`).
    */
   trigger: string;
+  /** For `after`: the delay as declared (its name, or a number of ms; `inline` for a function), else null. */
+  delay: string | number | null;
+  /** For `done`, `error` and `snapshot`: the invoked actor's `src` name (`inline` for inline logic), else null. */
+  src: string | null;
   /** The guard, named (combinators and `stateIn` spelled out), or null. */
   guard: string | null;
   /** Target state ids; empty for a targetless transition (actions only). */
@@ -171,34 +181,65 @@ function walkState(node: AnyStateNode): ChartState {
   };
 }
 
-function trigger(node: AnyStateNode, eventType: string): { kind: TriggerKind; trigger: string } {
+/** What triggers a transition, as {@link ChartTransition} spells it. */
+type Trigger = Pick<ChartTransition, 'kind' | 'trigger' | 'delay' | 'src'>;
+
+function trigger(node: AnyStateNode, eventType: string): Trigger {
   const delayed = node.after.find((t) => t.eventType === eventType);
   if (delayed) {
-    const delay = typeof delayed.delay === 'number' ? `${delayed.delay}ms` : String(delayed.delay);
-    return { kind: 'after', trigger: `after ${typeof delayed.delay === 'function' ? 'inline' : delay}` };
+    const delay = typeof delayed.delay === 'function' ? 'inline' : delayed.delay;
+    const shown = typeof delay === 'number' ? `${delay}ms` : String(delay);
+    return { kind: 'after', trigger: `after ${shown}`, delay, src: null };
   }
   for (const inv of node.invoke) {
     const src = invokeSrc(inv.src, inv.id);
-    if (eventType === `xstate.done.actor.${inv.id}`) return { kind: 'done', trigger: `done ${src}` };
-    if (eventType === `xstate.error.actor.${inv.id}`) return { kind: 'error', trigger: `error ${src}` };
-    if (eventType === `xstate.snapshot.${inv.id}`) return { kind: 'snapshot', trigger: `snapshot ${src}` };
+    const kind =
+      eventType === `xstate.done.actor.${inv.id}`
+        ? 'done'
+        : eventType === `xstate.error.actor.${inv.id}`
+          ? 'error'
+          : eventType === `xstate.snapshot.${inv.id}`
+            ? 'snapshot'
+            : null;
+    if (kind) return { kind, trigger: `${kind} ${src}`, delay: null, src };
   }
-  if (eventType === `xstate.done.state.${node.id}`) return { kind: 'doneState', trigger: 'done' };
-  return { kind: 'event', trigger: eventType };
+  if (eventType === `xstate.done.state.${node.id}`)
+    return { kind: 'doneState', trigger: 'done', delay: null, src: null };
+  return { kind: 'event', trigger: eventType, delay: null, src: null };
+}
+
+const ALWAYS = '(always)';
+
+function keyOf(sourceId: string, eventType: string, index: number): string {
+  return `${sourceId}:${eventType || ALWAYS}:${index}`;
+}
+
+/**
+ * The stable identity of a transition definition: `<source state id>:<event type, or "(always)">:<index
+ * in its guarded list>`, e.g. `m.a:GO:1` for the second entry of `GO` in state `a`. The same for a chart and its
+ * `.provide()` copies, so transitions that XState reports while an actor runs (inspection's
+ * `_transitions`) match the {@link ChartTransition.key} of the chart's graph.
+ */
+export function transitionKey(transition: AnyTransitionDefinition): string {
+  const source = transition.source;
+  const list = transition.eventType ? source.transitions.get(transition.eventType) : source.always;
+  return keyOf(source.id, transition.eventType, list ? list.indexOf(transition) : -1);
 }
 
 function toTransition(
   node: AnyStateNode,
   machineId: string,
   eventType: string,
+  index: number,
   t: AnyTransitionDefinition,
-  how: { kind: TriggerKind; trigger: string },
+  how: Trigger,
 ): ChartTransition {
   return {
+    key: keyOf(node.id, eventType, index),
     source: node.id,
     eventType,
-    kind: how.kind,
-    trigger: how.trigger,
+    index,
+    ...how,
     guard: t.guard === undefined ? null : guardName(t.guard, machineId, node.id),
     targets: (t.target ?? []).map((target) => target.id),
     actions: t.actions.map(actionName),
@@ -209,10 +250,12 @@ function toTransition(
 function walkTransitions(node: AnyStateNode, machineId: string, out: ChartTransition[]): void {
   for (const [eventType, list] of node.transitions) {
     const how = trigger(node, eventType);
-    for (const t of list) out.push(toTransition(node, machineId, eventType, t, how));
+    for (const [index, t] of list.entries())
+      out.push(toTransition(node, machineId, eventType, index, t, how));
   }
-  for (const t of node.always ?? []) {
-    out.push(toTransition(node, machineId, '', t, { kind: 'always', trigger: 'always' }));
+  const always: Trigger = { kind: 'always', trigger: 'always', delay: null, src: null };
+  for (const [index, t] of (node.always ?? []).entries()) {
+    out.push(toTransition(node, machineId, '', index, t, always));
   }
   for (const child of Object.values(node.states as Record<string, AnyStateNode>)) {
     walkTransitions(child, machineId, out);
@@ -232,6 +275,21 @@ export function walkMachine(machine: AnyStateMachine): ChartGraph {
   walkTransitions(machine.root, machine.id, transitions);
   const states = flatten(root, []);
   return { id: machine.id, root, states, byId: new Map(states.map((s) => [s.id, s])), transitions };
+}
+
+const graphs = new WeakMap<AnyStateMachine, ChartGraph>();
+
+/**
+ * {@link walkMachine}, once per machine object: for callers that ask often (a traversal keys every
+ * event it tries). The graph is shared between them: read it, do not change it.
+ */
+export function chartGraph(machine: AnyStateMachine): ChartGraph {
+  let graph = graphs.get(machine);
+  if (!graph) {
+    graph = walkMachine(machine);
+    graphs.set(machine, graph);
+  }
+  return graph;
 }
 
 /** The label of a transition: `TRIGGER [guard]`. */

@@ -56,6 +56,7 @@ describe('an application driven through every peer state', () => {
       // The application, not the driver, calls the peer.
       driver.executors.CONNECT = () => app?.call(path.input.remoteId);
       try {
+        // The driver has checked the peer against the chart's state; the label must show that state.
         await driver.play(path, (step) => {
           if (step.event.type === 'xstate.init') return;
           expect(app?.label(path.input.remoteId)).toBe(LABELS[peerStateOf(step.snapshot)]);

@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { AnyStateMachine } from 'xstate';
-import type { ChartExplorer, Clock, ModelPath, World, WorldOptions } from '../../src/testing/model.js';
-import { ChartCoverage, createWorld } from '../../src/testing/model.js';
+import type { ChartExplorer, Clock, ModelPath, World, WorldOptions } from '../../src/testing/index.js';
+import { ChartCoverage, createWorld } from '../../src/testing/index.js';
 
 /** Installs fake timers (everything the runtime reads: timeouts, intervals, Date, performance). */
 export function useFakeTime(): Clock {

@@ -9,14 +9,14 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PeerInput } from '../../machines/peer.js';
 import { peerMachine } from '../../machines/peer.js';
-import type { ModelPath } from '../../src/testing/model.js';
+import type { ModelPath } from '../../src/testing/index.js';
 import {
   ChartExplorer,
   coveringPaths,
   createPeerDriver,
   PEER_CONFIGURATIONS,
   peerModel,
-} from '../../src/testing/model.js';
+} from '../../src/testing/index.js';
 import { CoverageReport, useFakeTime } from './helpers.js';
 
 const report = new CoverageReport('peer', peerMachine);

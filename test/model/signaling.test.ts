@@ -3,8 +3,8 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { SignalingContext, SignalingEvent } from '../../machines/signaling.js';
 import { signalingMachine } from '../../machines/signaling.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/signals.js';
-import type { ChartModel, ModelPath, ModelStep, PathPlayer, World } from '../../src/testing/model.js';
-import { ChartExplorer, expectValue, playPath } from '../../src/testing/model.js';
+import type { ChartModel, ModelPath, ModelStep, PathPlayer, World } from '../../src/testing/index.js';
+import { ChartExplorer, expectValue, playPath } from '../../src/testing/index.js';
 import { CoverageReport, describeChartModel, fakeWorld } from './helpers.js';
 
 const input = { url: 'ws://model.invalid', room: 'model', peerId: 'mmm' };

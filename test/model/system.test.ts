@@ -4,8 +4,8 @@ import type { SystemContext, SystemEvent } from '../../machines/system.js';
 import { SIGNALING_CHILD_ID, systemMachine } from '../../machines/system.js';
 import type { ServerFrame } from '../../src/protocol/signals.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/signals.js';
-import type { ChartModel, ModelPath, ModelStep, PathPlayer, World } from '../../src/testing/model.js';
-import { ChartExplorer, expectValue, playPath } from '../../src/testing/model.js';
+import type { ChartModel, ModelPath, ModelStep, PathPlayer, World } from '../../src/testing/index.js';
+import { ChartExplorer, expectValue, playPath } from '../../src/testing/index.js';
 import { CoverageReport, describeChartModel, fakeWorld } from './helpers.js';
 
 type SignalingState = 'connecting' | 'open' | 'reconnecting' | 'closed';

@@ -10,7 +10,7 @@ import { toDot } from '../../src/visualize/dot.js';
 import { configToJson } from '../../src/visualize/json.js';
 import { toMermaid } from '../../src/visualize/mermaid.js';
 import { renderSvg } from '../../src/visualize/svg.js';
-import { walkMachine } from '../../src/visualize/walk.js';
+import { transitionKey, walkMachine } from '../../src/visualize/walk.js';
 
 const machine = createMachine({
   id: 'demo',
@@ -71,6 +71,24 @@ describe('walkMachine', () => {
     );
     expect(graph.byId.get('demo.left.busy.hist')?.history).toBe('deep');
     expect(graph.byId.get('demo.left.idle')?.entry).toEqual([]);
+  });
+
+  it('keys each transition as XState reports its definition, with its delay or actor named', () => {
+    const idle = machine.getStateNodeById('demo.left.idle');
+    const delayed = idle.after[0];
+    if (!delayed) throw new Error('demo.left.idle has no delayed transition');
+    expect(graph.transitions.find((t) => t.key === transitionKey(delayed))).toMatchObject({
+      source: 'demo.left.idle',
+      index: 0,
+      kind: 'after',
+      delay: 500,
+      src: null,
+    });
+    const working = graph.transitions.filter((t) => t.source === 'demo.left.busy.working');
+    expect(working.map((t) => [t.kind, t.src])).toEqual([
+      ['done', 'inline'],
+      ['error', 'inline'],
+    ]);
   });
 
   it('writes Mermaid with a wrapped parallel root, any-state nodes and finals', () => {

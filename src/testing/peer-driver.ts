@@ -1,251 +1,23 @@
 /**
- * Playing generated paths (./paths.ts) on the real runtime: a peer system (`createPeerSystem`) on the
- * scripted fakes of peerstate/testing, with the signaling server played by the test. Each chart event
- * of a path is turned into what causes it in the real world (a frame from the server, a settled or
- * failed RTCPeerConnection operation, a connection state change, an expired timer, an API call) and,
- * after each step, the runtime's actor must be in the state the path says.
- *
- * Timers: the runtime uses the global timers, `Date` and `performance`. Install fake timers for all
- * of them (vitest's `vi.useFakeTimers()` does) before the system is created, and pass a `clock` that
- * advances them (`{ advance: (ms) => vi.advanceTimersByTimeAsync(ms) }`). Delayed chart events are
- * fired by advancing exactly to the timer XState scheduled for them.
+ * Playing the peer chart's paths (`peerPaths()`, ./peer-model.ts) on a peer system on the fakes: the
+ * test is the signaling server and the remote peer, and after each step the peer's actor must be in
+ * the chart's state, with the chart's context.
  */
 
-import type { AnyActorRef, AnyEventObject, AnyMachineSnapshot, InspectionEvent } from 'xstate';
+import type { AnyMachineSnapshot, InspectionEvent } from 'xstate';
 import type { PeerContext, PeerEvent, PeerInput } from '../../machines/peer.js';
 import { encodeHello, encodePing } from '../protocol/frames.js';
-import type { ServerFrame, Signal } from '../protocol/signals.js';
+import type { Signal } from '../protocol/signals.js';
 import { PROTOCOL_VERSION } from '../protocol/signals.js';
-import type { PeerHandle, PeerSystem, PeerSystemOptions } from '../system.js';
-import { createPeerSystem } from '../system.js';
-import type { FakeRTCPeerConnection, FakeRtc } from './fake-rtc.js';
-import { createFakeRtc } from './fake-rtc.js';
-import type { FakeSignalingHub, FakeWebSocket } from './fake-signaling.js';
-import { createFakeSignaling } from './fake-signaling.js';
-import type { ModelPath, ModelStep, PeerDelays } from './paths.js';
-import { formatValue, PEER_DELAYS } from './paths.js';
-
-export * from './paths.js';
-
-/** Advances the (fake) timers the runtime uses. */
-export interface Clock {
-  advance(ms: number): Promise<void> | void;
-}
-
-/** Lets promise callbacks run (XState promise actors, the binding's operations chain); no timers involved. */
-export async function flushMicrotasks(rounds = 40): Promise<void> {
-  for (let i = 0; i < rounds; i++) await Promise.resolve();
-}
-
-/** What `createPeerSystem` is called with; a test may wrap it (e.g. to start its own application). */
-export type StartSystem = (options: PeerSystemOptions) => PeerSystem;
-
-/** Options of `createWorld`. */
-export interface WorldOptions {
-  clock: Clock;
-  /** Our peer id. Default `mmm`. */
-  localId?: string;
-  /** Signaling room. Default `model`. */
-  room?: string;
-  /** Options passed on to `createPeerSystem` (timings, bounds). */
-  system?: Partial<PeerSystemOptions>;
-  /** Inspection observers (e.g. `ChartCoverage.inspect`). */
-  inspect?: ((event: InspectionEvent) => void)[];
-  /** Creates the system. Default `createPeerSystem`. */
-  start?: StartSystem;
-}
-
-/**
- * A peer system on the fakes, with the test as the signaling server: nothing the system sends is
- * delivered anywhere, and every server frame it receives is one the test sends with `serverSend`.
- */
-export interface World {
-  readonly hub: FakeSignalingHub;
-  readonly fake: FakeRtc;
-  readonly clock: Clock;
-  readonly localId: string;
-  readonly room: string;
-  /** The system, once `start()` ran. */
-  readonly system: PeerSystem | undefined;
-  /** Creates the system (its signaling session starts connecting at once). */
-  start(): PeerSystem;
-  /** The system; throws if not started. */
-  requireSystem(): PeerSystem;
-  /** The system's signaling actor (also after the system stopped). */
-  signaling(): AnyActorRef;
-  /** The newest socket the system opened. */
-  socket(): FakeWebSocket;
-  /** The newest RTCPeerConnection the system created. */
-  pc(): FakeRTCPeerConnection;
-  /** The server sends `frame` on the newest socket (which must be open). */
-  serverSend(frame: ServerFrame): void;
-  /** The server accepts the newest socket and welcomes it into the room with `peers` present. */
-  welcome(peers: string[]): void;
-  /** Advances time until the actor's delayed event `eventType` fires (and lets its effects run). */
-  fireDelayed(actor: AnyActorRef, eventType: string, tick?: () => void): Promise<void>;
-  /** Lets asynchronous effects run. */
-  settle(): Promise<void>;
-  /** Stops the system (idempotent). */
-  stop(): Promise<void>;
-}
-
-interface ScheduledEvent {
-  event: AnyEventObject;
-  target: AnyActorRef;
-  delay: number;
-  startedAt: number;
-}
-
-/** Creates a world: fakes, a scripted signaling server and, on `start()`, a peer system. */
-export function createWorld(options: WorldOptions): World {
-  const hub = createFakeSignaling();
-  const fake = createFakeRtc();
-  const localId = options.localId ?? 'mmm';
-  const room = options.room ?? 'model';
-  const start = options.start ?? createPeerSystem;
-  let system: PeerSystem | undefined;
-  let signaling: AnyActorRef | undefined;
-  let stopping: Promise<void> | undefined;
-
-  const world: World = {
-    hub,
-    fake,
-    clock: options.clock,
-    localId,
-    room,
-    get system() {
-      return system;
-    },
-    start() {
-      if (system) throw new Error('the world has a system already');
-      const observers = options.inspect ?? [];
-      system = start({
-        localId,
-        url: 'ws://model.invalid',
-        room,
-        rtc: fake.rtc,
-        WebSocket: hub.WebSocket,
-        operationTimeoutMs: 1_000_000_000,
-        ...options.system,
-        ...(observers.length > 0
-          ? {
-              inspect: (event: InspectionEvent) => {
-                for (const observer of observers) observer(event);
-              },
-            }
-          : {}),
-      });
-      return system;
-    },
-    requireSystem() {
-      if (!system) throw new Error('no system yet');
-      return system;
-    },
-    signaling() {
-      // Kept: a stopped system forgets its actors, and the last state is still worth checking.
-      signaling ??= world.requireSystem().actor.system.get('signaling') as AnyActorRef;
-      return signaling;
-    },
-    socket() {
-      const socket = hub.sockets.at(-1);
-      if (!socket) throw new Error('no socket yet');
-      return socket;
-    },
-    pc() {
-      const pc = fake.connections.at(-1);
-      if (!pc) throw new Error('no RTCPeerConnection yet');
-      return pc;
-    },
-    serverSend(frame) {
-      const socket = world.socket();
-      if (socket.readyState !== 1) throw new Error(`socket is not open (readyState ${socket.readyState})`);
-      socket.deliverText(JSON.stringify(frame));
-    },
-    welcome(peers) {
-      world.socket().acceptOpen();
-      world.serverSend({ v: PROTOCOL_VERSION, type: 'welcome', room, peerId: localId, peers });
-    },
-    async fireDelayed(actor, eventType, tick) {
-      const scheduled = Object.values(
-        (actor.system.getSnapshot() as { _scheduledEvents: Record<string, ScheduledEvent> })._scheduledEvents,
-      ).find((s) => s.event.type === eventType && s.target === actor);
-      if (!scheduled) throw new Error(`no timer pending for ${eventType}`);
-      let remaining = Math.max(0, scheduled.startedAt + scheduled.delay - Date.now());
-      // In slices, so that `tick` (e.g. the remote's heartbeat) can run in between.
-      const slice = tick ? 100 : remaining;
-      do {
-        const ms = Math.min(slice, remaining);
-        tick?.();
-        await options.clock.advance(ms);
-        remaining -= ms;
-      } while (remaining > 0);
-      await world.settle();
-    },
-    async settle() {
-      await flushMicrotasks();
-    },
-    stop() {
-      stopping ??= (async () => {
-        if (!system) return;
-        const done = system.stop();
-        await options.clock.advance(2_000);
-        await done;
-      })();
-      return stopping;
-    },
-  };
-  return world;
-}
-
-/** Turns one step's chart event into its real-world cause. */
-export type Executor = (step: ModelStep, index: number) => Promise<void> | void;
-
-/** How a path is played: executors by event key, and the check after each step. */
-export interface PathPlayer {
-  executors: Record<string, Executor>;
-  /** Throws if the runtime disagrees with `step.snapshot`. */
-  check(step: ModelStep, index: number): Promise<void> | void;
-}
-
-/** The executor of a step; throws, naming the event, if there is none. */
-export function executorFor(executors: Record<string, Executor>, step: ModelStep): Executor {
-  const executor = executors[step.key];
-  if (!executor) throw new Error(`no executor for event "${step.key}" (${step.event.type})`);
-  return executor;
-}
-
-/** Plays a path: executes each step and checks the runtime after it. Errors name the step and the path. */
-export async function playPath(path: ModelPath, player: PathPlayer): Promise<void> {
-  for (const [index, step] of path.steps.entries()) {
-    try {
-      await executorFor(player.executors, step)(step, index);
-      await player.check(step, index);
-    } catch (error) {
-      const e = error instanceof Error ? error : new Error(String(error));
-      const trail = path.steps
-        .map((s, i) => `${i === index ? '>' : ' '} ${i}. ${s.key} → ${formatValue(s.snapshot.value)}`)
-        .join('\n');
-      e.message = `${e.message}\nat step ${index} (${step.key}) of:\n${trail}`;
-      throw e;
-    }
-  }
-}
-
-/** Throws unless the actor's state value is the one of `expected`. */
-export function expectValue(
-  actor: AnyActorRef | undefined,
-  expected: AnyMachineSnapshot,
-  what: string,
-): void {
-  if (!actor) throw new Error(`${what}: no actor, expected ${formatValue(expected.value)}`);
-  const actual = (actor.getSnapshot() as AnyMachineSnapshot).value;
-  if (JSON.stringify(actual) !== JSON.stringify(expected.value)) {
-    throw new Error(`${what} is ${formatValue(actual)}, the chart says ${formatValue(expected.value)}`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The peer chart on the runtime
+import type { PeerHandle, PeerSystemOptions } from '../system.js';
+import type { ModelPath, ModelStep } from './chart-model.js';
+import { formatValue } from './path-description.js';
+import type { Executor } from './path-player.js';
+import { expectValue, playPath } from './path-player.js';
+import type { PeerDelays } from './peer-model.js';
+import { PEER_DELAYS } from './peer-model.js';
+import type { Clock, StartSystem, World } from './world.js';
+import { createWorld } from './world.js';
 
 /** The heartbeat the peer driver configures: quick, so that a silent remote is noticed in 300 ms. */
 export const PEER_HEARTBEAT = { intervalMs: 100, misses: 2 } as const;
@@ -337,6 +109,21 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
  * server and the remote peer: it sends the remote's signals and presence, settles or fails the
  * RTCPeerConnection operations, reports connection states and channel events, and advances time.
  * A chart event without an executor fails the step, naming the event.
+ *
+ * @example
+ * for (const path of peerPaths()) {
+ *   it(path.description, async () => {
+ *     vi.useFakeTimers();
+ *     const clock = { advance: (ms: number) => vi.advanceTimersByTimeAsync(ms).then(() => {}) };
+ *     const driver = createPeerDriver({ clock, input: path.input });
+ *     try {
+ *       await driver.play(path, (step, peer) => console.log(step.key, peer?.state));
+ *     } finally {
+ *       await driver.stop();
+ *       vi.useRealTimers();
+ *     }
+ *   });
+ * }
  */
 export function createPeerDriver(options: PeerDriverOptions): PeerDriver {
   const { input } = options;
@@ -456,6 +243,11 @@ export function createPeerDriver(options: PeerDriverOptions): PeerDriver {
     'SIGNAL.BYE': (step) => signal(step, { type: 'bye' }),
     'PC.ICE_CANDIDATE': (step) => world.pc().gatherCandidate(ev(step, 'PC.ICE_CANDIDATE').candidate),
     'PC.CONNECTION_STATE': (step) => world.pc().setConnectionState(ev(step, 'PC.CONNECTION_STATE').state),
+    // The data channel fails; the binding reports the error's detail as PC.ERROR's code.
+    'PC.ERROR': (step) => {
+      const { code, message } = ev(step, 'PC.ERROR');
+      channel().error(code, message);
+    },
     'CHANNEL.OPEN': () => channel().open(),
     'CHANNEL.CLOSE': () => channel().closeFromRemote(),
     // The remote's hello: it delivered `lastDelivered` of ours (0: nothing yet, whatever our epoch).
@@ -483,13 +275,7 @@ export function createPeerDriver(options: PeerDriverOptions): PeerDriver {
     'xstate.done.actor.acceptOffer': (step) => settleInvoke(step, 'resolve'),
     'xstate.error.actor.acceptOffer': (step) => settleInvoke(step, 'reject'),
   };
-  for (const delay of [
-    'connectTimeout',
-    'iceRestartInterval',
-    'disconnectedGrace',
-    'resumeTimeout',
-    'reconnectBackoff',
-  ]) {
+  for (const delay of Object.keys(PEER_DELAYS)) {
     executors[`xstate.after.${delay}`] = (step) =>
       world.fireDelayed(peer().actor, step.event.type, remoteAlive);
   }
