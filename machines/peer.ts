@@ -203,6 +203,9 @@ export function isOfGeneration(candidate: Candidate | null, ufrag: string | null
   return named === undefined || named === null || named === ufrag;
 }
 
+/** Input of the actor that owns a peer's resources in src/ for the actor's whole life. */
+export type PeerResourcesInput = Pick<PeerInput, 'key' | 'remoteId' | 'instance'>;
+
 /** Input of every pc operation: whose pc (actor key) and which of its pcs (connection number). */
 export interface OperationInput {
   key: number;
@@ -242,9 +245,7 @@ export const peerMachine = setup({
   },
   actors: {
     /** Owns the resources of this actor in src/ (outbox, inbox) for the actor's whole life. */
-    peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(() =>
-      notProvided('peerResources'),
-    ),
+    peerResources: fromCallback<PeerEvent, PeerResourcesInput>(() => notProvided('peerResources')),
     /**
      * Owns one RTCPeerConnection, its data channel, the receiver and the heartbeat clock; reports their
      * events as PC.* and CHANNEL.* and takes `PeerConnectionCommand`s. Invoked by `live` as `pc`.
@@ -492,7 +493,7 @@ export const peerMachine = setup({
   }),
   invoke: {
     src: 'peerResources',
-    input: ({ context }) => ({ key: context.key, remoteId: context.remoteId }),
+    input: ({ context }) => ({ key: context.key, remoteId: context.remoteId, instance: context.instance }),
   },
   initial: 'idle',
   on: {

@@ -10,6 +10,7 @@ import type {
   PeerConnectionCommand,
   PeerContext,
   PeerEvent,
+  PeerResourcesInput,
   RemoteDescriptionOutput,
 } from '../../machines/peer.js';
 import { isOfGeneration, peerMachine } from '../../machines/peer.js';
@@ -111,7 +112,10 @@ function createReceiver(
         case 'ping':
           return;
         case 'hello':
-          sendBack({ type: 'CHANNEL.HELLO', lastDelivered: resources.inbox.hello(frame, resources.epoch) });
+          sendBack({
+            type: 'CHANNEL.HELLO',
+            lastDelivered: resources.inbox.hello(frame, resources.instance),
+          });
           return;
         case 'ack':
           resources.outbox.acknowledge(frame.delivered);
@@ -176,8 +180,8 @@ export function providePeerMachine(deps: PeerDependencies) {
 
   return peerMachine.provide({
     actors: {
-      peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(({ input }) => {
-        registry.open(input.key, input.remoteId);
+      peerResources: fromCallback<PeerEvent, PeerResourcesInput>(({ input }) => {
+        registry.open(input.key, input.remoteId, input.instance);
         return () => {
           releaseHeld(registry, registry.get(input.key));
           registry.delete(input.key);
@@ -235,8 +239,8 @@ export function providePeerMachine(deps: PeerDependencies) {
               return;
             case 'SEND_HELLO':
               try {
-                const { inbox, epoch } = resources;
-                binding.send(encodeHello(inbox.lastDelivered, epoch, inbox.remoteEpoch ?? 0));
+                const { inbox, instance } = resources;
+                binding.send(encodeHello(inbox.lastDelivered, instance, inbox.remoteInstance ?? ''));
               } catch (error) {
                 reportFailure(toError(error).message);
               }

@@ -181,23 +181,26 @@ export class Outbox {
   }
 }
 
-/** The receiving side: delivers each sequence number once, in order, per remote delivery epoch. */
+/** The receiving side: delivers each sequence number once, in order, per remote peer actor instance. */
 export class Inbox {
   /** The last sequence number delivered to the application (0: none yet). */
   lastDelivered = 0;
-  /** The remote's delivery epoch the numbers belong to, or null before its first hello. */
-  remoteEpoch: number | null = null;
+  /** The remote actor instance the numbers belong to, or null before its first hello. */
+  remoteInstance: string | null = null;
 
   /**
-   * The remote's hello: a new epoch means a new remote actor numbering from 1 again. Returns where
-   * our sending resumes: its resume point if it refers to `ourEpoch`, else 0 (it delivered nothing of ours).
+   * The remote's hello: a new instance means a new remote actor numbering from 1 again. Returns where
+   * our sending resumes: its resume point if it refers to `ourInstance`, else 0 (it delivered nothing of ours).
    */
-  hello(frame: { lastDelivered: number; epoch: number; forEpoch: number }, ourEpoch: number): number {
-    if (frame.epoch !== this.remoteEpoch) {
-      this.remoteEpoch = frame.epoch;
+  hello(
+    frame: { lastDelivered: number; instance: string; forInstance: string },
+    ourInstance: string,
+  ): number {
+    if (frame.instance !== this.remoteInstance) {
+      this.remoteInstance = frame.instance;
       this.lastDelivered = 0;
     }
-    return frame.forEpoch === ourEpoch ? frame.lastDelivered : 0;
+    return frame.forInstance === ourInstance ? frame.lastDelivered : 0;
   }
 
   /**

@@ -28,8 +28,11 @@ export interface PeerResources {
   binding: PeerConnectionBinding | null;
   /** When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence. */
   lastReceivedAt: number;
-  /** This actor's delivery epoch: random, so the remote can tell a new actor (numbering from 1) from this one. */
-  readonly epoch: number;
+  /**
+   * This peer actor's identity on the wire (`PeerInput.instance`): its signals and its channel hello
+   * carry it, so the remote can tell a new actor (numbering from 1 again) from this one.
+   */
+  readonly instance: string;
 }
 
 /** Registry of every live peer actor's resources, with the system-wide streams they feed. */
@@ -43,7 +46,7 @@ export class PeerResourceRegistry {
   constructor(private readonly outboxLimits: OutboxLimits) {}
 
   /** Creates the resources of a new peer actor. */
-  open(key: number, remoteId: string): PeerResources {
+  open(key: number, remoteId: string, instance: string): PeerResources {
     const resources: PeerResources = {
       key,
       remoteId,
@@ -51,7 +54,7 @@ export class PeerResourceRegistry {
       inbox: new Inbox(),
       binding: null,
       lastReceivedAt: 0,
-      epoch: Math.floor(Math.random() * 2 ** 52) + 1,
+      instance,
     };
     this.byKey.set(key, resources);
     return resources;

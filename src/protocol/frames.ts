@@ -2,9 +2,10 @@
  * Data-channel framing. Every frame is binary: one kind byte, a float64 number (exact up to 2^53),
  * then the payload.
  * - `hello` (kind 0): sent by each side when its channel opens; the number is the last sequence it
- *   delivered to its application: where the other side resumes sending. Its payload is two float64s:
- *   the sender's delivery epoch (one per peer actor: sequence numbers restart with a new actor) and the
- *   epoch of the other side that the number refers to.
+ *   delivered to its application: where the other side resumes sending. Its payload is UTF-8
+ *   `instance \n forInstance`: the sending peer actor's instance (the same identity its signals carry;
+ *   sequence numbers restart with a new actor) and the remote instance the number refers to (empty
+ *   before any). Each is at most `MAX_INSTANCE_LENGTH` characters.
  * - `text` (kind 1) / `binary` (kind 2): one application message (or its last chunk), numbered
  *   from 1 per direction.
  * - `ping` (kind 3): the heartbeat; any frame received proves the remote alive.
@@ -14,7 +15,7 @@
  */
 
 export type Frame =
-  | { kind: 'hello'; lastDelivered: number; epoch: number; forEpoch: number }
+  | { kind: 'hello'; lastDelivered: number; instance: string; forInstance: string }
   | { kind: 'part'; seq: number; text: boolean; bytes: Uint8Array }
   | { kind: 'last'; seq: number; text: boolean; bytes: Uint8Array }
   | { kind: 'ack'; delivered: number }
@@ -43,13 +44,16 @@ function frameOf(kind: number, n: number, payload?: Uint8Array): Uint8Array {
   return frame;
 }
 
-/** Encodes our resume point: the last sequence delivered to the application, of the remote's epoch `forEpoch`. */
-export function encodeHello(lastDelivered: number, epoch: number, forEpoch: number): Uint8Array {
-  const payload = new Uint8Array(16);
-  const view = new DataView(payload.buffer);
-  view.setFloat64(0, epoch);
-  view.setFloat64(8, forEpoch);
-  return frameOf(KIND_HELLO, lastDelivered, payload);
+/** Longest peer actor instance a hello may carry, in characters (the signaling schema's bound too). */
+export const MAX_INSTANCE_LENGTH = 64;
+
+/**
+ * Encodes our resume point: the last sequence delivered to the application, counted in the numbering
+ * of the remote actor `forInstance` ('' before any), sent by our actor `instance`.
+ * @example encodeHello(41, 'k3x9.7', 'p0q2.1')
+ */
+export function encodeHello(lastDelivered: number, instance: string, forInstance: string): Uint8Array {
+  return frameOf(KIND_HELLO, lastDelivered, encoder.encode(`${instance}\n${forInstance}`));
 }
 
 /** Encodes a heartbeat frame. */
@@ -124,9 +128,27 @@ export function decodeFrame(raw: ArrayBuffer | ArrayBufferView | string): Frame 
   const payload = bytes.subarray(HEADER_BYTES);
   switch (kind) {
     case KIND_HELLO: {
-      if (payload.byteLength !== 16) return { kind: 'invalid', reason: 'hello without epochs' };
-      const epochs = new DataView(payload.buffer, payload.byteOffset, 16);
-      return { kind: 'hello', lastDelivered: n, epoch: epochs.getFloat64(0), forEpoch: epochs.getFloat64(8) };
+      // Bounded before decoding: two instances, a separator, at most 4 UTF-8 bytes a character.
+      if (payload.byteLength > 4 * (2 * MAX_INSTANCE_LENGTH + 1))
+        return { kind: 'invalid', reason: 'hello too long' };
+      let text: string;
+      try {
+        text = decoder.decode(payload);
+      } catch {
+        return { kind: 'invalid', reason: 'hello is not UTF-8' };
+      }
+      const parts = text.split('\n');
+      const [instance, forInstance] = parts;
+      if (
+        parts.length !== 2 ||
+        instance === undefined ||
+        forInstance === undefined ||
+        instance === '' ||
+        instance.length > MAX_INSTANCE_LENGTH ||
+        forInstance.length > MAX_INSTANCE_LENGTH
+      )
+        return { kind: 'invalid', reason: 'hello without instances' };
+      return { kind: 'hello', lastDelivered: n, instance, forInstance };
     }
     case KIND_PING:
       return { kind: 'ping' };

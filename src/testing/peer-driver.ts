@@ -252,7 +252,7 @@ export function createPeerDriver(options: PeerDriverOptions): PeerDriver {
     'CHANNEL.CLOSE': () => channel().closeFromRemote(),
     // The remote's hello: it delivered `lastDelivered` of ours (0: nothing yet, whatever our epoch).
     'CHANNEL.HELLO': (step) =>
-      channel().receive(toArrayBuffer(encodeHello(ev(step, 'CHANNEL.HELLO').lastDelivered, 1, 0))),
+      channel().receive(toArrayBuffer(encodeHello(ev(step, 'CHANNEL.HELLO').lastDelivered, 'remote.1', ''))),
     // The channel's buffer is full when a message is sent; then it drains.
     'CHANNEL.BUFFER_LOW': async () => {
       const c = channel();

@@ -12,6 +12,7 @@ import type {
   PeerContext,
   PeerEvent,
   PeerInput,
+  PeerResourcesInput,
   RemoteDescriptionOutput,
 } from '../../machines/peer.js';
 import { peerMachine, peerStateOf } from '../../machines/peer.js';
@@ -134,7 +135,7 @@ export function providePeer(rec: PeerRecorder) {
   };
   return peerMachine.provide({
     actors: {
-      peerResources: fromCallback<PeerEvent, { key: number; remoteId: string }>(({ input }) => {
+      peerResources: fromCallback<PeerEvent, PeerResourcesInput>(({ input }) => {
         rec.resourceStarts.push(input.key);
         rec.log.push(`resources:start:${input.key}`);
         return () => {
