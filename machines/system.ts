@@ -55,6 +55,11 @@ export type SystemEvent =
   | { type: 'xstate.done.actor.*'; actorId: string };
 
 export type SystemEmitted =
+  /**
+   * A peer actor was spawned (its `systemId` is `peerSystemId(peerId)`): `incoming` when an inbound
+   * signal spawned it, not CONNECT. src/system.ts attaches its listeners to the new actor here.
+   */
+  | { type: 'peerSpawned'; peerId: string; incoming: boolean }
   | { type: 'staleSignal'; from: string; generation: number; currentGeneration: number }
   | { type: 'refusedPeer'; peerId: string }
   | { type: 'serverError'; code: string; message: string };
@@ -113,11 +118,21 @@ type Registry = { get: (id: string) => AnyActorRef | undefined };
 interface PeerEnqueue {
   spawnChild: (src: 'peer', options: { id: string; systemId: string; input: PeerInput }) => void;
   assign: (values: Partial<SystemContext>) => void;
+  emit: (event: SystemEmitted) => void;
   sendTo: (to: (args: { system: Registry }) => AnyActorRef, event: PeerEvent) => void;
 }
 
-/** Spawns the one actor of `peerId` if it has none (RC-9: the only spawn site). */
-function ensurePeer(context: SystemContext, peerId: string, enqueue: PeerEnqueue, system: Registry): void {
+/**
+ * Spawns the one actor of `peerId` if it has none (RC-9: the only spawn site) and says so with
+ * `peerSpawned`; `incoming` when an inbound signal, not CONNECT, spawns it.
+ */
+function ensurePeer(
+  context: SystemContext,
+  peerId: string,
+  incoming: boolean,
+  enqueue: PeerEnqueue,
+  system: Registry,
+): void {
   if (peerOf(system, peerId)) return;
   const key = context.nextKey;
   enqueue.spawnChild('peer', {
@@ -134,6 +149,7 @@ function ensurePeer(context: SystemContext, peerId: string, enqueue: PeerEnqueue
     },
   });
   enqueue.assign({ nextKey: key + 1 });
+  enqueue.emit({ type: 'peerSpawned', peerId, incoming });
 }
 
 /** Peer ref resolver for `sendTo`, evaluated when the event is sent (after a spawn in the same step). */
@@ -158,7 +174,7 @@ export const systemMachine = setup({
      */
     connectPeer: enqueueActions(({ context, event, enqueue, system }) => {
       const peerId = peerIdOf(event);
-      ensurePeer(context, peerId, enqueue, system);
+      ensurePeer(context, peerId, false, enqueue, system);
       enqueue.sendTo(toPeer(peerId), { type: 'CONNECT' });
       if (context.present[peerId] && context.generation >= 0) {
         enqueue.sendTo(toPeer(peerId), { type: 'REMOTE.PRESENT', generation: context.generation });
@@ -182,7 +198,7 @@ export const systemMachine = setup({
           return;
         }
         // A new peer starts in `disconnected`, where the remote's hello or offer starts the attempt.
-        ensurePeer(context, frame.from, enqueue, system);
+        ensurePeer(context, frame.from, true, enqueue, system);
       }
       enqueue.sendTo(toPeer(frame.from), signalToPeerEvent(frame.signal, generation));
     }),

@@ -5,9 +5,13 @@
  */
 export { PEER_STATES, peerStateOf } from '../machines/peer.js';
 export * from './errors.js';
+export type { PeerSystemOptions } from './options.js';
 export type { PeerMessage } from './peer/resources.js';
+export type { PeerHandle, PeerState } from './peer-handle.js';
 export type { Candidate, Description, Signal } from './protocol/signals.js';
+export type { ExponentialBackoffOptions, ReconnectPolicy } from './reconnect-policy.js';
+export { exponentialBackoff } from './reconnect-policy.js';
 export type { BindingOptions, RtcImplementation } from './rtc/binding.js';
 export type { WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
-export type { PeerHandle, PeerState, PeerSystem, PeerSystemOptions, SignalingState } from './system.js';
+export type { PeerSystem, SignalingState } from './system.js';
 export { createPeerSystem } from './system.js';

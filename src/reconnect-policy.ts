@@ -31,12 +31,27 @@ export interface ExponentialBackoffOptions {
  * @example exponentialBackoff({ initialMs: 250, maxMs: 8_000, maxAttempts: 5 })
  */
 export function exponentialBackoff(options: ExponentialBackoffOptions): ReconnectPolicy {
-  const { initialMs, maxMs, maxAttempts = Number.POSITIVE_INFINITY, random = Math.random } = options;
+  // Math.random is looked up per call, not captured: a test may replace it after the policy is made.
+  const { initialMs, maxMs, maxAttempts = Number.POSITIVE_INFINITY, random = () => Math.random() } = options;
   return {
     nextDelayMs(attempt) {
       if (attempt > maxAttempts) return null;
       // The exponent is capped: 2^16 already exceeds any sensible maxMs / initialMs ratio.
       return random() * Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(attempt - 1, 0), 16));
+    },
+  };
+}
+
+/**
+ * `policy` for retries that must not stop (the signaling session retries until `stop()`): where it
+ * gives up, the last wait it gave is repeated (0 ms if it never gave one).
+ */
+export function withoutGivingUp(policy: ReconnectPolicy): ReconnectPolicy {
+  let lastMs = 0;
+  return {
+    nextDelayMs(attempt) {
+      lastMs = policy.nextDelayMs(attempt) ?? lastMs;
+      return lastMs;
     },
   };
 }

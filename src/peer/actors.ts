@@ -17,6 +17,7 @@ import { isOfGeneration, peerMachine } from '../../machines/peer.js';
 import { PeerstateError, UndeliveredError } from '../errors.js';
 import { decodeFrame, encodeAck, encodeHello, encodePing, Reassembler } from '../protocol/frames.js';
 import type { Description } from '../protocol/signals.js';
+import type { ReconnectPolicy } from '../reconnect-policy.js';
 import type { BindingOptions, RtcImplementation } from '../rtc/binding.js';
 import { PeerConnectionBinding } from '../rtc/binding.js';
 import type { PeerResourceRegistry, PeerResources } from './resources.js';
@@ -38,8 +39,8 @@ export interface PeerDependencies {
   heartbeatIntervalMs: number;
   /** Heartbeat periods without any frame from the remote before it counts as lost. */
   heartbeatMisses: number;
-  /** Full reconnect backoff: first wait and cap, in ms (exponential, full jitter). */
-  reconnectBackoff: { initialMs: number; maxMs: number };
+  /** The wait before full reconnect n (1 for the first), in ms; `null` counts as no wait (the chart stops at maxReconnects). */
+  reconnectPolicy: ReconnectPolicy;
   /** Largest message accepted from the remote after reassembly, in bytes. */
   maxMessageBytes: number;
 }
@@ -321,6 +322,10 @@ export function providePeerMachine(deps: PeerDependencies) {
       releaseOutbox: ({ context }) => releaseHeld(registry, resourcesOf(context)),
     },
     guards: {
+      // The reconnect policy decides whether another full reconnect is tried (null: give up).
+      canReconnect: ({ context }) =>
+        context.reconnects < context.maxReconnects &&
+        deps.reconnectPolicy.nextDelayMs(context.reconnects + 1) !== null,
       isPeerConnectionConnected: ({ context }) => bindingFor(context)?.isConnected ?? false,
       isChannelOpen: ({ context }) => bindingFor(context)?.isChannelOpen ?? false,
     },
@@ -329,13 +334,7 @@ export function providePeerMachine(deps: PeerDependencies) {
       disconnectedGrace: deps.disconnectedGraceMs,
       iceRestartInterval: deps.iceRestartIntervalMs,
       resumeTimeout: deps.resumeTimeoutMs,
-      // Exponential backoff with full jitter: the n-th reconnect waits up to initial·2^(n-1), capped.
-      reconnectBackoff: ({ context }) =>
-        Math.random() *
-        Math.min(
-          deps.reconnectBackoff.maxMs,
-          deps.reconnectBackoff.initialMs * 2 ** Math.min(context.reconnects - 1, 16),
-        ),
+      reconnectBackoff: ({ context }) => deps.reconnectPolicy.nextDelayMs(context.reconnects) ?? 0,
     },
   });
 }

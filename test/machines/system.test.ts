@@ -22,7 +22,10 @@ interface SystemHarness {
   /** Events the stand-in signaling child received, in order. */
   toSignaling: SignalingEvent[];
   signalingCleanups: () => number;
+  /** Reports the chart emitted (every emitted event but `peerSpawned`), in order. */
   emitted: SystemEmitted[];
+  /** `peerSpawned` events, in order. */
+  spawned: Extract<SystemEmitted, { type: 'peerSpawned' }>[];
   errors: unknown[];
   /** Events delivered to peer actors (when inspection is on). */
   routed: Routed[];
@@ -99,7 +102,12 @@ function startSystem(
   });
   root = actor;
   const emitted: SystemEmitted[] = [];
-  actor.on('*', (e) => emitted.push(e as SystemEmitted));
+  const spawned: SystemHarness['spawned'] = [];
+  actor.on('*', (e) => {
+    const event = e as SystemEmitted;
+    if (event.type === 'peerSpawned') spawned.push(event);
+    else emitted.push(event);
+  });
   const errors: unknown[] = [];
   actor.subscribe({ error: (error) => errors.push(error) });
   actor.start();
@@ -110,6 +118,7 @@ function startSystem(
     toSignaling,
     signalingCleanups: () => signalingCleanups,
     emitted,
+    spawned,
     errors,
     routed,
     send: (event) => actor.send(event),
@@ -322,6 +331,43 @@ describe('system chart: spawning and routing', () => {
     h.send(signalFrame('dave', { type: 'hello' }, 1));
     expect(h.emitted).toEqual([{ type: 'staleSignal', from: 'dave', generation: 1, currentGeneration: -1 }]);
     expect(h.peerChildren()).toEqual([]);
+  });
+
+  it('peerSpawned: incoming false for CONNECT, true for an inbound signal; once per actor', () => {
+    const h = startSystem();
+    h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: ['bob', 'zoe'] });
+    h.send({ type: 'CONNECT', peerId: 'bob' });
+    h.send({ type: 'CONNECT', peerId: 'bob' });
+    h.send(signalFrame('bob', { type: 'hello' }, 1));
+    h.send(signalFrame('zoe', { type: 'hello' }, 1));
+    h.send(signalFrame('zoe', { type: 'candidate', candidate: candidate('z1') }, 1));
+    h.send({ type: 'CONNECT', peerId: 'zoe' });
+    expect(h.spawned).toEqual([
+      { type: 'peerSpawned', peerId: 'bob', incoming: false },
+      { type: 'peerSpawned', peerId: 'zoe', incoming: true },
+    ]);
+    // Emitted after the spawn: the actor is registered under its systemId when listeners hear of it.
+    expect(h.peer('zoe')?.getSnapshot().context.remoteId).toBe('zoe');
+  });
+
+  it('peerSpawned is not emitted for refused or stale signals', () => {
+    const h = startSystem({ accept: () => false });
+    h.send(signalFrame('dave', { type: 'hello' }, 0));
+    h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: [] });
+    h.send(signalFrame('mallory', { type: 'hello' }, 1));
+    expect(h.spawned).toEqual([]);
+  });
+
+  it('a peer closed and connected again is spawned (and announced) anew', () => {
+    const h = startSystem();
+    h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: ['bob'] });
+    h.send({ type: 'CONNECT', peerId: 'bob' });
+    h.send({ type: 'CLOSE_PEER', peerId: 'bob' });
+    h.send(signalFrame('bob', { type: 'hello' }, 1));
+    expect(h.spawned).toEqual([
+      { type: 'peerSpawned', peerId: 'bob', incoming: false },
+      { type: 'peerSpawned', peerId: 'bob', incoming: true },
+    ]);
   });
 
   it('presence frames send REMOTE.PRESENT / REMOTE.ABSENT to the peer and track who is present', () => {

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SIGNALING_CHILD_ID } from '../../machines/system.js';
-import type { PeerstateError } from '../../src/index.js';
+import type { PeerHandle, PeerstateError } from '../../src/index.js';
 import { decodeFrame } from '../../src/protocol/frames.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import { toArrayBuffer } from '../support/bytes.js';
@@ -211,6 +211,42 @@ describe('routing between peers', () => {
     expect(
       Object.keys(alice.actor.getSnapshot().children).filter((id) => id !== SIGNALING_CHILD_ID),
     ).toHaveLength(1);
+  });
+});
+
+describe('incoming peers', () => {
+  it('incoming$ carries the peers that reached us first, never one we connected to ourselves', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    const bob = await h.system('bob');
+    const incoming = { alice: [] as string[], bob: [] as PeerHandle[] };
+    alice.incoming$.subscribe((peer) => incoming.alice.push(peer.id));
+    bob.incoming$.subscribe((peer) => incoming.bob.push(peer));
+    const toBob = alice.connect('bob');
+    await flushMicrotasks();
+    await h.quiesce(h.pcOf('alice'));
+    await h.quiesce(h.pcOf('alice'), h.pcOf('bob'));
+    expect(toBob.state).toBe('connecting');
+    expect(incoming.alice).toEqual([]);
+    expect(incoming.bob.map((peer) => peer.id)).toEqual(['alice']);
+    // The same handle as `peer()` gives: one handle per actor.
+    expect(incoming.bob[0]).toBe(bob.peer('alice'));
+  });
+
+  it('both sides connect at once: neither peer is incoming', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    const bob = await h.system('bob');
+    const incoming: string[] = [];
+    alice.incoming$.subscribe((peer) => incoming.push(`alice<-${peer.id}`));
+    bob.incoming$.subscribe((peer) => incoming.push(`bob<-${peer.id}`));
+    alice.connect('bob');
+    bob.connect('alice');
+    await flushMicrotasks();
+    await h.quiesce(...h.pcs);
+    await h.quiesce(...h.pcs);
+    expect(h.pcs.length).toBeGreaterThanOrEqual(2);
+    expect(incoming).toEqual([]);
   });
 });
 

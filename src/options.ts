@@ -1,0 +1,169 @@
+/**
+ * The options of `createPeerSystem`, their defaults (one table, `DEFAULTS`) and `resolveOptions`,
+ * which applies them: the rest of the system reads only the resolved object, so no default is written
+ * twice.
+ */
+import type { InspectionEvent } from 'xstate';
+import type { ReconnectPolicy } from './reconnect-policy.js';
+import { exponentialBackoff, withoutGivingUp } from './reconnect-policy.js';
+import type { RtcImplementation } from './rtc/binding.js';
+import type { WebSocketConstructor } from './signaling/transport.js';
+
+const MiB = 1024 * 1024;
+
+/** Options of `createPeerSystem`. Times in ms, sizes in bytes. */
+export interface PeerSystemOptions {
+  /** Our peer id in the room (1-128 printable ASCII characters). */
+  localId: string;
+  /** Signaling server URL, e.g. `ws://127.0.0.1:8080`. */
+  url: string;
+  /** Room on the signaling server. Default `default`. */
+  room?: string;
+  /** The RTC implementation (browser globals, @roamhq/wrtc via `peerstate/node`, werift). */
+  rtc: RtcImplementation;
+  /** The WebSocket constructor (the global one in browsers, `ws` in Node). */
+  WebSocket: WebSocketConstructor;
+  /** ICE servers (RTCConfiguration.iceServers). Default none: host candidates only. */
+  iceServers?: RTCIceServer[];
+  /** Accept policy for peers that connect to us first. Default: accept everyone in the room. */
+  accept?: (peerId: string) => boolean;
+  /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
+  connectTimeoutMs?: number;
+  /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before a full reconnect. Default 8. */
+  maxIceRestarts?: number;
+  /**
+   * Full reconnects (a new RTCPeerConnection on both sides, after backoff) before `failed`. Default 5.
+   * The peer chart counts them; with the default `reconnectPolicy` it is also that policy's `maxAttempts`.
+   */
+  maxReconnects?: number;
+  /**
+   * Input of the default `reconnectPolicy`: the first wait's bound and the cap of full reconnect
+   * backoff (exponential, full jitter). Default 250 / 8000 ms. Ignored when `reconnectPolicy` is given.
+   */
+  peerReconnectBackoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * The wait before each full reconnect of a peer, asked with the reconnect's number (1 for the first).
+   * A `null` gives up: the peer goes to `failed` (so does reaching `maxReconnects`, whatever the
+   * policy says). Default `exponentialBackoff({ ...peerReconnectBackoff, maxAttempts: maxReconnects })`.
+   * @example reconnectPolicy: { nextDelayMs: (attempt) => 1_000 * attempt } // linear, 1 s steps
+   */
+  reconnectPolicy?: ReconnectPolicy;
+  /** Time ICE may stay `disconnected` before an ICE restart. Default 2000 ms. */
+  disconnectedGraceMs?: number;
+  /** While restarting, time one ICE restart may take before the next. Default 3000 ms. */
+  iceRestartIntervalMs?: number;
+  /** After an ICE restart, time the resume handshake may take before a full reconnect. Default 1000 ms. */
+  resumeTimeoutMs?: number;
+  /** Heartbeat period over the data channel. Default 500 ms. */
+  heartbeatIntervalMs?: number;
+  /** Heartbeat periods without a frame from the remote before an ICE restart. Default 3 (about 1.5-2 s). */
+  heartbeatMisses?: number;
+  /** Time one RTCPeerConnection operation may take. Default 10000 ms. */
+  operationTimeoutMs?: number;
+  /** Remote candidates buffered per peer before the remote description is set. Default 256. */
+  maxBufferedCandidates?: number;
+  /** Largest message accepted from a remote (after reassembly of chunks). Default 16 MiB. */
+  maxMessageBytes?: number;
+  /** Outbox bounds per peer, counting messages not yet acknowledged by the remote. Default 10000 messages, 16 MiB. */
+  outbox?: { maxMessages?: number; maxBytes?: number };
+  /** Sending pauses at this `bufferedAmount`. Default 4 MiB. */
+  highWaterMark?: number;
+  /** Sending resumes at this `bufferedAmount`. Default 1 MiB. */
+  lowWaterMark?: number;
+  /** Poll period of `bufferedAmount` on stacks without `bufferedamountlow` (wrtc). Default 2 ms. */
+  pollIntervalMs?: number;
+  /**
+   * Input of the default `signalingReconnectPolicy`, with full jitter: reconnect n of the signaling
+   * session waits up to `initialMs · 2^n` ms (so up to twice `initialMs` the first time), at most
+   * `maxMs`. Default 250 / 10000 ms. Ignored when `signalingReconnectPolicy` is given.
+   */
+  reconnectBackoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * The wait before each reconnect of the signaling session, asked with the reconnect's number (1 for
+   * the first since the session was last open). The session retries until `stop()`: where the policy
+   * gives up (`null`), its last wait is repeated. Default
+   * `exponentialBackoff({ initialMs: 2 × reconnectBackoff.initialMs, maxMs: reconnectBackoff.maxMs })`.
+   * @example signalingReconnectPolicy: exponentialBackoff({ initialMs: 100, maxMs: 5_000 })
+   */
+  signalingReconnectPolicy?: ReconnectPolicy;
+  /** XState inspection callback (`createActor(..., { inspect })`), e.g. `@statelyai/inspect`'s. */
+  inspect?: (event: InspectionEvent) => void;
+}
+
+/** Every default of `PeerSystemOptions`, in one place. Times in ms, sizes in bytes. */
+export const DEFAULTS = {
+  room: 'default',
+  iceServers: [] as readonly RTCIceServer[],
+  accept: (_peerId: string): boolean => true,
+  connectTimeoutMs: 15_000,
+  maxIceRestarts: 8,
+  maxReconnects: 5,
+  peerReconnectBackoff: { initialMs: 250, maxMs: 8_000 },
+  disconnectedGraceMs: 2_000,
+  iceRestartIntervalMs: 3_000,
+  resumeTimeoutMs: 1_000,
+  heartbeatIntervalMs: 500,
+  heartbeatMisses: 3,
+  operationTimeoutMs: 10_000,
+  maxBufferedCandidates: 256,
+  maxMessageBytes: 16 * MiB,
+  outbox: { maxMessages: 10_000, maxBytes: 16 * MiB },
+  highWaterMark: 4 * MiB,
+  lowWaterMark: MiB,
+  pollIntervalMs: 2,
+  reconnectBackoff: { initialMs: 250, maxMs: 10_000 },
+} as const;
+
+/**
+ * `PeerSystemOptions` with every default applied; the backoff inputs are folded into the two
+ * policies.
+ */
+export type ResolvedOptions = Required<
+  Omit<PeerSystemOptions, 'outbox' | 'peerReconnectBackoff' | 'reconnectBackoff' | 'inspect'>
+> & {
+  outbox: { maxMessages: number; maxBytes: number };
+  inspect: PeerSystemOptions['inspect'];
+};
+
+/** Applies `DEFAULTS` to `options`; nothing else in the system supplies a default. */
+export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
+  const maxReconnects = options.maxReconnects ?? DEFAULTS.maxReconnects;
+  const peerBackoff = { ...DEFAULTS.peerReconnectBackoff, ...options.peerReconnectBackoff };
+  const signalingBackoff = { ...DEFAULTS.reconnectBackoff, ...options.reconnectBackoff };
+  return {
+    localId: options.localId,
+    url: options.url,
+    room: options.room ?? DEFAULTS.room,
+    rtc: options.rtc,
+    WebSocket: options.WebSocket,
+    iceServers: options.iceServers ?? [...DEFAULTS.iceServers],
+    accept: options.accept ?? DEFAULTS.accept,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    maxIceRestarts: options.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
+    maxReconnects,
+    reconnectPolicy:
+      options.reconnectPolicy ?? exponentialBackoff({ ...peerBackoff, maxAttempts: maxReconnects }),
+    disconnectedGraceMs: options.disconnectedGraceMs ?? DEFAULTS.disconnectedGraceMs,
+    iceRestartIntervalMs: options.iceRestartIntervalMs ?? DEFAULTS.iceRestartIntervalMs,
+    resumeTimeoutMs: options.resumeTimeoutMs ?? DEFAULTS.resumeTimeoutMs,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
+    heartbeatMisses: options.heartbeatMisses ?? DEFAULTS.heartbeatMisses,
+    operationTimeoutMs: options.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs,
+    maxBufferedCandidates: options.maxBufferedCandidates ?? DEFAULTS.maxBufferedCandidates,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULTS.maxMessageBytes,
+    outbox: {
+      maxMessages: options.outbox?.maxMessages ?? DEFAULTS.outbox.maxMessages,
+      maxBytes: options.outbox?.maxBytes ?? DEFAULTS.outbox.maxBytes,
+    },
+    highWaterMark: options.highWaterMark ?? DEFAULTS.highWaterMark,
+    lowWaterMark: options.lowWaterMark ?? DEFAULTS.lowWaterMark,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+    // The signaling chart counts its first reconnect as attempt 1 and has always waited up to
+    // 2 · initialMs then: the doubled start keeps those waits.
+    signalingReconnectPolicy: withoutGivingUp(
+      options.signalingReconnectPolicy ??
+        exponentialBackoff({ initialMs: 2 * signalingBackoff.initialMs, maxMs: signalingBackoff.maxMs }),
+    ),
+    inspect: options.inspect,
+  };
+}
