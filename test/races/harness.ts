@@ -47,7 +47,8 @@ export interface Harness {
   /** Settles every pending operation of `pcs` (oldest first) and delivers every frame, until quiet. */
   quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void>;
   /** alice (impolite, offers) and bob (polite) connected: negotiated, transport up, hellos exchanged. */
-  connectedPair(): Promise<ConnectedPair>;
+  /** alice and bob connected; `options` apply to alice's system. */
+  connectedPair(options?: Partial<PeerSystemOptions>): Promise<ConnectedPair>;
   stopAll(): Promise<void>;
 }
 
@@ -111,8 +112,8 @@ export function createHarness(): Harness {
         }
       }
     },
-    async connectedPair() {
-      const alice = await this.system('alice');
+    async connectedPair(options) {
+      const alice = await this.system('alice', options);
       const bob = await this.system('bob');
       const toBob = alice.connect('bob');
       await flushMicrotasks();

@@ -151,6 +151,25 @@ describe('recovery (ICE-9)', () => {
     expect(pcA2.remoteDescription?.sdp).toBe(pcB2.localDescription?.sdp);
   });
 
+  it('ICE-9 a reconnect policy that gives up (null) sends the peer to failed instead of backing off', async () => {
+    h = createHarness();
+    const asked: number[] = [];
+    const giveUp = {
+      nextDelayMs: (attempt: number) => {
+        asked.push(attempt);
+        return null;
+      },
+    };
+    const { toBob, pcA } = await h.connectedPair({ reconnectPolicy: giveUp, maxIceRestarts: 0 });
+    const failures: string[] = [];
+    toBob.errors$.subscribe((e) => failures.push(e.code));
+    pcA.setConnectionState('failed');
+    await flushMicrotasks();
+    expect(toBob.state).toBe('failed');
+    expect(asked).toEqual([1]);
+    expect(failures).toContain('connection-failed');
+  });
+
   it('ICE-9 a restart whose resume hello does not come (stalled SCTP) becomes a full reconnect after resumeTimeout', async () => {
     h = createHarness();
     useFakeTime();
