@@ -24,10 +24,11 @@ export interface PeerResources {
   readonly remoteId: string;
   readonly outbox: Outbox;
   readonly inbox: Inbox;
-  /** The binding of the current RTCPeerConnection, while one exists. */
+  /**
+   * The binding of the current RTCPeerConnection, set by the pc actor that owns it while it runs;
+   * the negotiation steps and the two state guards read it (checked against the chart's connection number).
+   */
   binding: PeerConnectionBinding | null;
-  /** When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence. */
-  lastReceivedAt: number;
   /**
    * This peer actor's identity on the wire (`PeerInput.instance`): its signals and its channel hello
    * carry it, so the remote can tell a new actor (numbering from 1 again) from this one.
@@ -53,7 +54,6 @@ export class PeerResourceRegistry {
       outbox: new Outbox(this.outboxLimits),
       inbox: new Inbox(),
       binding: null,
-      lastReceivedAt: 0,
       instance,
     };
     this.byKey.set(key, resources);
