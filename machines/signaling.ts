@@ -6,7 +6,17 @@
  * through the session of that generation (CB-3, CB-4, CB-6); events of an old session are ignored.
  * Pure: the WebSocket session (`session`) and the backoff delay are supplied from src/signaling/.
  */
-import { assign, emit, fromCallback, sendParent, sendTo, setup, spawnChild, stopChild } from 'xstate';
+import {
+  assertEvent,
+  assign,
+  emit,
+  fromCallback,
+  sendParent,
+  sendTo,
+  setup,
+  spawnChild,
+  stopChild,
+} from 'xstate';
 import type { ServerFrame, Signal } from '../src/protocol/signals.js';
 
 /** Where and as whom to sign in. */
@@ -104,7 +114,8 @@ export const signalingMachine = setup({
       peers: event.type === 'SESSION.OPEN' ? event.peers : [],
     })),
     forwardFrame: sendParent(({ event }) => {
-      const { generation, frame } = event as Extract<SessionEvent, { type: 'SESSION.FRAME' }>;
+      assertEvent(event, 'SESSION.FRAME');
+      const { generation, frame } = event;
       return { type: 'SIGNALING.FRAME' as const, generation, frame };
     }),
     announceLost: sendParent(({ context }) => ({

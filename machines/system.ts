@@ -10,7 +10,7 @@
  */
 
 import type { AnyActorRef } from 'xstate';
-import { assign, emit, enqueueActions, sendTo, setup, stopChild } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, sendTo, setup, stopChild } from 'xstate';
 import type { Signal } from '../src/protocol/signals.js';
 import type { PeerEvent, PeerInput } from './peer.js';
 import { peerMachine } from './peer.js';
@@ -189,7 +189,8 @@ export const systemMachine = setup({
       if (peer) enqueue.sendTo(peer, { type: 'RETRY' });
     }),
     routeSignal: enqueueActions(({ context, event, enqueue, system, check }) => {
-      const { frame, generation } = event as Extract<SystemEvent, { type: 'SIGNALING.FRAME' }>;
+      assertEvent(event, 'SIGNALING.FRAME');
+      const { frame, generation } = event;
       if (frame.type !== 'signal') return;
       const peer = peerOf(system, frame.from);
       if (!peer) {
@@ -203,18 +204,21 @@ export const systemMachine = setup({
       enqueue.sendTo(toPeer(frame.from), signalToPeerEvent(frame.signal, generation));
     }),
     adoptSession: assign(({ event }) => {
-      const { generation, peers } = event as Extract<SystemEvent, { type: 'SIGNALING.OPEN' }>;
+      assertEvent(event, 'SIGNALING.OPEN');
+      const { generation, peers } = event;
       return { generation, present: Object.fromEntries(peers.map((id) => [id, true as const])) };
     }),
     announcePresentPeers: enqueueActions(({ event, enqueue, system }) => {
-      const { generation, peers } = event as Extract<SystemEvent, { type: 'SIGNALING.OPEN' }>;
+      assertEvent(event, 'SIGNALING.OPEN');
+      const { generation, peers } = event;
       for (const peerId of peers) {
         const peer = peerOf(system, peerId);
         if (peer) enqueue.sendTo(peer, { type: 'REMOTE.PRESENT', generation });
       }
     }),
     updatePresence: enqueueActions(({ context, event, enqueue, system }) => {
-      const { frame, generation } = event as Extract<SystemEvent, { type: 'SIGNALING.FRAME' }>;
+      assertEvent(event, 'SIGNALING.FRAME');
+      const { frame, generation } = event;
       if (frame.type !== 'presence') return;
       const present = { ...context.present };
       if (frame.present) present[frame.peerId] = true;
@@ -236,7 +240,8 @@ export const systemMachine = setup({
       currentGeneration: context.generation,
     })),
     reportServerError: emit(({ event }) => {
-      const { frame } = event as Extract<SystemEvent, { type: 'SIGNALING.FRAME' }>;
+      assertEvent(event, 'SIGNALING.FRAME');
+      const { frame } = event;
       return frame.type === 'error'
         ? { type: 'serverError' as const, code: frame.code, message: frame.message }
         : { type: 'serverError' as const, code: 'unknown', message: '' };
