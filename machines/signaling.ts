@@ -72,7 +72,11 @@ export const signalingMachine = setup({
   },
   actors: {
     /** One WebSocket session: joins the room, reports SESSION.* events, transmits SIGNALING.SEND. */
-    session: fromCallback<SignalingEvent, SignalingInput & { generation: number }>(() => undefined),
+    session: fromCallback<SignalingEvent, SignalingInput & { generation: number }>(() => {
+      throw new Error(
+        'signaling chart: "session" was not provided (supply it with signalingMachine.provide)',
+      );
+    }),
   },
   actions: {
     startSession: spawnChild('session', {
