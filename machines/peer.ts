@@ -236,6 +236,12 @@ function signalFor(context: PeerContext, signal: Signal): OutboundSignal {
 const signaling = ({ system }: { system: { get: (id: string) => AnyActorRef | undefined } }) =>
   system.get('signaling') as AnyActorRef;
 
+/** Input of the steps that set a remote description: the description of the SIGNAL.DESCRIPTION that entered them. */
+function remoteDescriptionInput({ context, event }: { context: PeerContext; event: PeerEvent }) {
+  assertEvent(event, 'SIGNAL.DESCRIPTION');
+  return { key: context.key, connection: context.connection, description: event.description };
+}
+
 export const peerMachine = setup({
   types: {
     context: {} as PeerContext,
@@ -715,14 +721,7 @@ export const peerMachine = setup({
                   entry: 'pairRemoteConnection',
                   invoke: {
                     src: 'setRemoteDescription',
-                    input: ({ context, event }) => {
-                      assertEvent(event, 'SIGNAL.DESCRIPTION');
-                      return {
-                        key: context.key,
-                        connection: context.connection,
-                        description: event.description,
-                      };
-                    },
+                    input: remoteDescriptionInput,
                     onDone: {
                       target: 'stable',
                       actions: { type: 'raiseRemoteDescriptionSet', params: ({ event }) => event.output },
@@ -739,14 +738,7 @@ export const peerMachine = setup({
                   entry: 'pairRemoteConnection',
                   invoke: {
                     src: 'acceptOffer',
-                    input: ({ context, event }) => {
-                      assertEvent(event, 'SIGNAL.DESCRIPTION');
-                      return {
-                        key: context.key,
-                        connection: context.connection,
-                        description: event.description,
-                      };
-                    },
+                    input: remoteDescriptionInput,
                     onDone: {
                       target: 'answering',
                       actions: { type: 'raiseRemoteDescriptionSet', params: ({ event }) => event.output },
