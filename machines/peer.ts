@@ -27,6 +27,7 @@ import {
   emit,
   fromCallback,
   fromPromise,
+  not,
   raise,
   sendTo,
   setup,
@@ -383,6 +384,12 @@ export const peerMachine = setup({
         return context.error;
       },
     }),
+    recordRemoteAbsent: assign({
+      error: {
+        code: 'remote-absent',
+        message: 'the remote left the signaling room; waiting for it to return',
+      },
+    }),
     recordTimeout: assign({
       error: { code: 'timeout', message: 'no connection before the connect timeout' },
     }),
@@ -522,6 +529,8 @@ export const peerMachine = setup({
           { actions: 'bufferRemoteCandidate' },
         ],
         'SIGNAL.HELLO': { target: 'live', actions: ['adoptGeneration', 'nextConnection'] },
+        // The remote hung up: nothing retries until `connect` on either side (RV-3).
+        'SIGNAL.BYE': { target: '.disconnected' },
         'SIGNAL.DESCRIPTION': {
           guard: 'isOffer',
           target: '#peer.live.connecting.negotiation.settingRemoteOffer',
@@ -610,11 +619,23 @@ export const peerMachine = setup({
         },
         'SIGNAL.BYE': { target: '#peer.idle.disconnected' },
         CLOSE: { target: '#peer.closed', actions: 'sendBye' },
+        // Signaling reopened: later signals (an ICE restart's offer) go out on the new session (RV-1).
+        // `connecting` restarts its attempt instead (CB-6).
+        'REMOTE.PRESENT': [
+          { guard: 'isNewSession', actions: ['recordPresence', 'adoptGeneration'] },
+          { actions: 'recordPresence' },
+        ],
       },
       states: {
         recovering: {
-          description: 'Restart ICE on the same pc while restarts last; otherwise give the attempt up.',
+          description:
+            'Restart ICE on the same pc while restarts last and the remote is present; a remote that left is waited for (RV-2); otherwise give the attempt up.',
           always: [
+            {
+              guard: not('isRemotePresent'),
+              target: '#peer.idle.discovering.waiting',
+              actions: 'recordRemoteAbsent',
+            },
             {
               guard: 'canRestartIce',
               target: '#peer.live.connecting.negotiation.restartingIce',

@@ -200,6 +200,9 @@ export const systemMachine = setup({
         }
         // A new peer starts in `disconnected`, where the remote's hello or offer starts the attempt.
         ensurePeer(context, frame.from, true, enqueue, system);
+        // It knows the remote is present, as one we connect to does: recovery waits for an absent remote.
+        if (context.present[frame.from])
+          enqueue.sendTo(toPeer(frame.from), { type: 'REMOTE.PRESENT', generation });
       }
       enqueue.sendTo(toPeer(frame.from), signalToPeerEvent(frame.signal, generation));
     }),

@@ -706,12 +706,12 @@ describe('peer chart: perfect negotiation and connection numbers', () => {
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'connected' });
     h.pc({ type: 'CHANNEL.OPEN' });
     h.pc({ type: 'CHANNEL.HELLO', lastDelivered: 0 });
-    // The remote reloads: it leaves the session, our pc fails, the remote comes back.
+    // The remote reloads: it leaves the session, our pc fails; we wait for it (RV-2) and start over
+    // as soon as it is back.
     h.peer.send({ type: 'REMOTE.ABSENT' });
     h.pc({ type: 'PC.CONNECTION_STATE', state: 'failed' });
-    expect(h.state()).toBe('failed');
+    expect(h.peer.getSnapshot().matches({ idle: { discovering: 'waiting' } })).toBe(true);
     h.peer.send({ type: 'REMOTE.PRESENT', generation: 1 });
-    h.peer.send({ type: 'CONNECT' });
     expect(h.peer.getSnapshot().matches({ live: { connecting: { negotiation: 'awaitingOffer' } } })).toBe(
       true,
     );
@@ -1161,5 +1161,52 @@ describe('peer chart: remote-initiated attempts and bye', () => {
     expect(h.state()).toBe('connecting');
     h.peer.send({ type: 'CLOSE' });
     expect(h.rec.pcCleanups).toEqual([0, 0]);
+  });
+});
+
+describe('peer chart: recovery that waits for nothing it does not need (RV)', () => {
+  it('RV-1 signaling reopens while connected: the peer adopts the new session, so its ICE restart offer goes out on it', async () => {
+    const h = start({ maxIceRestarts: 1 });
+    await toConnected(h);
+    expect(h.peer.getSnapshot().context.generation).toBe(1);
+    h.peer.send({ type: 'REMOTE.PRESENT', generation: 7 });
+    expect(h.state()).toBe('connected');
+    expect(h.peer.getSnapshot().context.generation).toBe(7);
+    h.peer.send({ type: 'RESTART_ICE' });
+    h.rec.offers.at(-1)?.resolve(offer);
+    await flushMicrotasks();
+    const last = h.signals.at(-1);
+    expect(last?.signal.type).toBe('description');
+    expect(last?.generation).toBe(7);
+  });
+
+  it('RV-2 a remote that left the room is not ICE-restarted at: the peer waits for it, then starts over at once', async () => {
+    const h = start({ maxIceRestarts: 8, maxReconnects: 5 });
+    await toConnected(h);
+    h.peer.send({ type: 'REMOTE.ABSENT' });
+    expect(h.state()).toBe('connected');
+    h.pc({ type: 'HEARTBEAT.LOST' });
+    expect(h.peer.getSnapshot().matches({ idle: { discovering: 'waiting' } })).toBe(true);
+    expect(h.rec.offerInputs.filter((o) => o.iceRestart)).toEqual([]);
+    expect(h.peer.getSnapshot().context.error?.code).toBe('remote-absent');
+    expect(h.rec.pcCleanups).toEqual([0]);
+    // No timer runs while it waits: the remote's return alone starts the next attempt, with a new pc.
+    vi.advanceTimersByTime(60_000);
+    expect(h.peer.getSnapshot().matches({ idle: { discovering: 'waiting' } })).toBe(true);
+    h.peer.send({ type: 'REMOTE.PRESENT', generation: 2 });
+    expect(h.state()).toBe('connecting');
+    expect(h.rec.pcStarts).toEqual([0, 0]);
+    expect(h.peer.getSnapshot().context.generation).toBe(2);
+  });
+
+  it('RV-3 a bye while discovering is a hang-up: the peer goes to disconnected and does not come back by itself', () => {
+    const h = start();
+    h.peer.send({ type: 'CONNECT' });
+    expect(h.state()).toBe('discovering');
+    h.peer.send(bye());
+    expect(h.state()).toBe('disconnected');
+    h.peer.send({ type: 'REMOTE.PRESENT', generation: 1 });
+    expect(h.state()).toBe('disconnected');
+    expect(h.rec.pcStarts).toEqual([]);
   });
 });

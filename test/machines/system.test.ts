@@ -233,7 +233,7 @@ describe('system chart: spawning and routing', () => {
     });
   });
 
-  it('a signal frame from an unknown peer spawns one actor when isAccepted returns true', () => {
+  it('a signal frame from an unknown peer spawns one actor when isAccepted returns true; it is told the remote is present (RV-2)', () => {
     const h = startSystem({ accept: (id) => id === 'zoe', inspect: true });
     h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: ['zoe'] });
     // 'me' < 'zoe': we are the impolite side; zoe's hello makes us offer.
@@ -246,8 +246,9 @@ describe('system chart: spawning and routing', () => {
     expect(zoe?.getSnapshot().context.bufferedCandidates.map(nameOf)).toEqual(['c1']);
     expect(h.rec.resourceStarts).toEqual([1]);
     expect(h.rec.pcStarts).toEqual([1]);
-    expect(h.routedTo('zoe')).toEqual(['SIGNAL.HELLO', 'SIGNAL.CANDIDATE']);
-    expect(h.routed[0]?.event).toEqual({ type: 'SIGNAL.HELLO', generation: 1, instance: '', connection: 1 });
+    expect(h.routedTo('zoe')).toEqual(['REMOTE.PRESENT', 'SIGNAL.HELLO', 'SIGNAL.CANDIDATE']);
+    expect(h.routed[1]?.event).toEqual({ type: 'SIGNAL.HELLO', generation: 1, instance: '', connection: 1 });
+    expect(zoe?.getSnapshot().context.remotePresent).toBe(true);
     expect(h.emitted).toEqual([]);
   });
 
@@ -261,7 +262,7 @@ describe('system chart: spawning and routing', () => {
     ).toBe(true);
     expect(alice?.getSnapshot().context.generation).toBe(2);
     expect(h.rec.remoteDescriptions.map((c) => c.description)).toEqual([offer]);
-    expect(h.routedTo('alice')).toEqual(['SIGNAL.DESCRIPTION']);
+    expect(h.routedTo('alice')).toEqual(['REMOTE.PRESENT', 'SIGNAL.DESCRIPTION']);
     expect(h.toSignaling).toEqual([]);
   });
 

@@ -151,6 +151,33 @@ describe('recovery (ICE-9)', () => {
     expect(pcA2.remoteDescription?.sdp).toBe(pcB2.localDescription?.sdp);
   });
 
+  it('RV-1 the signaling server restarts while both are connected: restartIce afterwards completes on the new session, nothing dropped', async () => {
+    h = createHarness();
+    const { toBob, toAlice, pcA, pcB, cursors } = await h.connectedPair();
+    vi.useFakeTimers();
+    const dropped: string[] = [];
+    for (const system of h.systems.values())
+      system.errors$.subscribe((e) => {
+        if (e.code === 'signaling-dropped') dropped.push(e.message);
+      });
+    // The server goes away and comes back: every socket drops, the sessions reconnect after backoff.
+    for (const socket of [...h.hub.sockets]) socket.closeFromServer();
+    await vi.advanceTimersByTimeAsync(10_000);
+    h.hub.openAll();
+    await h.deliverAll();
+    expect(toBob.state).toBe('connected');
+    expect(toAlice.state).toBe('connected');
+    toBob.restartIce();
+    await flushMicrotasks();
+    await h.quiesce(pcA, pcB);
+    expect(pcA.remoteDescription?.type).toBe('answer');
+    await exchange(pcA, pcB, cursors);
+    expect(toBob.state).toBe('connected');
+    expect(toAlice.state).toBe('connected');
+    expect(offersFrom(pcA).filter((o) => o?.iceRestart)).toHaveLength(1);
+    expect(dropped).toEqual([]);
+  });
+
   it('ICE-9 a reconnect policy that gives up (null) sends the peer to failed instead of backing off', async () => {
     h = createHarness();
     const asked: number[] = [];
