@@ -85,6 +85,11 @@ export interface PeerContext extends PeerInput {
   remoteInstance: string | null;
   /** Whether our current pc has taken a remote description (is paired with `remoteConnection`). */
   paired: boolean;
+  /**
+   * Whether the current pc has been `connected`: a handshake on it after that is a resume (after an
+   * ICE restart by either side), bounded by `resumeTimeout` like the restarting side's.
+   */
+  pcWasConnected: boolean;
 }
 
 /** Events the peer chart accepts. */
@@ -314,7 +319,9 @@ export const peerMachine = setup({
       connection: ({ context }) => context.connection + 1,
       paired: false,
       iceRestarts: 0,
+      pcWasConnected: false,
     }),
+    markPcConnected: assign({ pcWasConnected: true }),
     pairRemoteConnection: assign(({ event }) => {
       assertEvent(event, 'SIGNAL.DESCRIPTION');
       return { remoteConnection: event.connection, remoteInstance: event.instance, paired: true };
@@ -457,6 +464,8 @@ export const peerMachine = setup({
       event.type === 'REMOTE.PRESENT' && event.generation !== context.generation,
     canRestartIce: ({ context }) => context.iceRestarts < context.maxIceRestarts,
     isRestartingIce: ({ context }) => context.iceRestarts > 0,
+    /** This handshake resumes a pc that was connected (after an ICE restart by us or by the remote). */
+    isResuming: ({ context }) => context.iceRestarts > 0 || context.pcWasConnected,
     /** The pc's connectionState is `connected` now (an ICE restart may not change it: no event). Supplied from src/. */
     isPeerConnectionConnected: () => notProvided('isPeerConnectionConnected'),
     /** The data channel's readyState is `open` now. Supplied from src/. */
@@ -503,6 +512,7 @@ export const peerMachine = setup({
     remoteConnection: null,
     remoteInstance: null,
     paired: false,
+    pcWasConnected: false,
   }),
   invoke: {
     src: 'peerResources',
@@ -842,9 +852,10 @@ export const peerMachine = setup({
           after: {
             connectTimeout: { target: '#peer.idle.discovering.retrying', actions: 'recordTimeout' },
             // After an ICE restart on the same pc, SCTP may wait out its backed-off retransmit timer before
-            // the remote's hello gets through (seconds): a new pc on both sides is faster.
+            // the remote's hello gets through (seconds): a new pc on both sides is faster. The side that
+            // only answered the restart is bounded the same way, or it would sit out connectTimeout.
             resumeTimeout: {
-              guard: 'isRestartingIce',
+              guard: 'isResuming',
               target: '#peer.idle.discovering.retrying',
               actions: 'recordResumeTimeout',
             },
@@ -871,6 +882,7 @@ export const peerMachine = setup({
           tags: ['connected'],
           initial: 'stable',
           entry: [
+            'markPcConnected',
             'clearError',
             'resetIceRestarts',
             'resetReconnects',
