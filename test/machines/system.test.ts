@@ -1,134 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AnyActorRef, InspectionEvent } from 'xstate';
-import { createActor, fromCallback, sendTo, setup } from 'xstate';
-import type { PeerActor, PeerEvent } from '../../machines/peer.js';
-import type { SignalingEvent, signalingMachine } from '../../machines/signaling.js';
-import type { SystemEmitted, SystemEvent } from '../../machines/system.js';
-import { peerSystemId, SIGNALING_CHILD_ID, systemMachine } from '../../machines/system.js';
+import type { PeerActor } from '../../machines/peer.js';
+import type { SystemEvent } from '../../machines/system.js';
+import { SIGNALING_CHILD_ID } from '../../machines/system.js';
 import type { ServerFrame, Signal } from '../../src/protocol/signals.js';
 import { flushMicrotasks } from '../support/microtasks.js';
 import { topState } from '../support/states.js';
-import type { PeerRecorder } from './helpers.js';
-import { candidate, createPeerRecorder, nameOf, offer, providePeer } from './helpers.js';
-
-interface Routed {
-  to: AnyActorRef;
-  event: PeerEvent;
-}
-
-interface SystemHarness {
-  actor: ReturnType<typeof createActor<typeof systemMachine>>;
-  rec: PeerRecorder;
-  /** Events the stand-in signaling child received, in order. */
-  toSignaling: SignalingEvent[];
-  signalingCleanups: () => number;
-  /** Reports the chart emitted (every emitted event but `peerSpawned`), in order. */
-  emitted: SystemEmitted[];
-  /** `peerSpawned` events, in order. */
-  spawned: Extract<SystemEmitted, { type: 'peerSpawned' }>[];
-  errors: unknown[];
-  /** Events delivered to peer actors (when inspection is on). */
-  routed: Routed[];
-  send: (event: SystemEvent) => void;
-  peer: (peerId: string) => PeerActor | undefined;
-  /** Child ids of peer actors (every child but `signaling`). */
-  peerChildren: () => string[];
-  /** Events delivered to the actor of `peerId`, as `TYPE` strings. */
-  routedTo: (peerId: string) => string[];
-}
+import { candidate, nameOf, offer } from './helpers.js';
+import type { SystemHarness } from './system-harness.js';
+import { startSystemHarness } from './system-harness.js';
 
 let harnesses: SystemHarness[] = [];
 
-function startSystem(
-  options: { accept?: (peerId: string) => boolean; inspect?: boolean } = {},
-): SystemHarness {
-  const accept = options.accept ?? (() => true);
-  const rec = createPeerRecorder();
-  const toSignaling: SignalingEvent[] = [];
-  let signalingCleanups = 0;
-  // A stand-in that records what it is sent and, like the real chart, is done once it gets CLOSE.
-  const recorder = fromCallback<SignalingEvent>(({ receive }) => {
-    receive((event) => {
-      toSignaling.push(event);
-    });
-    return () => {
-      signalingCleanups += 1;
-    };
-  });
-  const signalingStandIn = setup({ actors: { recorder } }).createMachine({
-    invoke: { id: 'recorder', src: 'recorder' },
-    initial: 'open',
-    states: {
-      open: {
-        on: {
-          '*': { actions: sendTo('recorder', ({ event }) => event) },
-          CLOSE: { target: 'closed', actions: sendTo('recorder', ({ event }) => event) },
-        },
-      },
-      closed: { type: 'final' },
-    },
-  });
-  const machine = systemMachine.provide({
-    actors: {
-      signaling: signalingStandIn as unknown as typeof signalingMachine,
-      peer: providePeer(rec),
-    },
-    guards: {
-      isAccepted: ({ event }) =>
-        event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal' && accept(event.frame.from),
-    },
-  });
-  const routed: Routed[] = [];
-  let root: AnyActorRef | undefined;
-  const inspect = options.inspect
-    ? (ev: InspectionEvent) => {
-        if (ev.type !== '@xstate.event' || !root || ev.sourceRef !== root) return;
-        const to = ev.actorRef as AnyActorRef;
-        if (to === root || to.id === SIGNALING_CHILD_ID || ev.event.type.startsWith('xstate.')) return;
-        routed.push({ to, event: ev.event as PeerEvent });
-      }
-    : undefined;
-  const actor = createActor(machine, {
-    input: {
-      localId: 'me',
-      epoch: 'e',
-      url: 'ws://a.example',
-      room: 'r',
-      maxBufferedCandidates: 50,
-      maxIceRestarts: 0,
-      maxReconnects: 0,
-    },
-    ...(inspect ? { inspect } : {}),
-  });
-  root = actor;
-  const emitted: SystemEmitted[] = [];
-  const spawned: SystemHarness['spawned'] = [];
-  actor.on('*', (e) => {
-    const event = e as SystemEmitted;
-    if (event.type === 'peerSpawned') spawned.push(event);
-    else emitted.push(event);
-  });
-  const errors: unknown[] = [];
-  actor.subscribe({ error: (error) => errors.push(error) });
-  actor.start();
-  const peer = (peerId: string) => actor.system.get(peerSystemId(peerId)) as PeerActor | undefined;
-  const h: SystemHarness = {
-    actor,
-    rec,
-    toSignaling,
-    signalingCleanups: () => signalingCleanups,
-    emitted,
-    spawned,
-    errors,
-    routed,
-    send: (event) => actor.send(event),
-    peer,
-    peerChildren: () => Object.keys(actor.getSnapshot().children).filter((id) => id !== SIGNALING_CHILD_ID),
-    routedTo: (peerId) =>
-      routed
-        .filter((r) => (r.to.getSnapshot() as { context: { remoteId: string } }).context.remoteId === peerId)
-        .map((r) => r.event.type),
-  };
+/** A system harness that the test's afterEach checks and stops. */
+function startSystem(options: Parameters<typeof startSystemHarness>[0] = {}): SystemHarness {
+  const h = startSystemHarness(options);
   harnesses.push(h);
   return h;
 }
@@ -439,26 +324,6 @@ describe('system chart: stopping peers', () => {
     h.send({ type: 'CLOSE_PEER', peerId: 'nobody' });
     expect(h.peerChildren()).toEqual(['1']);
     expect(topState(h.peer('bob')?.getSnapshot())).toBe('discovering');
-  });
-
-  // No timing assertion (speed belongs in bench/). The signaling child's id is integer-like so that
-  // XState's per-spawn/per-stop copy of the children object stays on V8's fast path.
-  it('spawning 10,000 peers completes; all are registered; closing them all leaves no peer child', {
-    timeout: 60_000,
-  }, () => {
-    const h = startSystem();
-    const ids = Array.from({ length: 10_000 }, (_, i) => `peer-${i}`);
-    for (const id of ids) h.send({ type: 'CONNECT', peerId: id });
-    expect(h.peerChildren()).toHaveLength(10_000);
-    expect(h.rec.resourceStarts).toHaveLength(10_000);
-    expect(ids.every((id) => h.peer(id) !== undefined)).toBe(true);
-    expect(h.peer('peer-9999')?.getSnapshot().context.key).toBe(10_000);
-    for (const id of ids) h.send({ type: 'CLOSE_PEER', peerId: id });
-    expect(h.peerChildren()).toEqual([]);
-    expect(Object.keys(h.actor.getSnapshot().children)).toEqual([SIGNALING_CHILD_ID]);
-    expect(ids.some((id) => h.peer(id) !== undefined)).toBe(false);
-    expect(h.rec.resourceCleanups).toHaveLength(10_000);
-    expect(h.rec.counts.releaseOutbox).toBe(10_000);
   });
 
   /** bob connecting (polite: said hello), carol discovering, zoe connecting (impolite: offering). */
