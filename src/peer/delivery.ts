@@ -174,16 +174,20 @@ export class Outbox {
    * the channel that carried them (an ICE restart keeps the SCTP association) they are still delivered
    * by it, so nothing is resent.
    *
-   * `sameNumbering` false (see `Inbox.hello`): the remote is a new actor whose inbox starts at 0, and
-   * everything held is renumbered from 1 and sent again. The same happens when the resume point lies
-   * before a message already released: that remote cannot count in our numbering either.
+   * `sameNumbering` false (see `Inbox.hello`): the remote's inbox starts at 0 (a new actor, or one
+   * that has not heard our hello yet), so the resume point is 0. Whenever the resume point lies before
+   * the first message held (one already released: acknowledged by an earlier remote), that remote
+   * cannot count in our numbering: everything held is renumbered from the point on and sent again.
+   * Held messages already numbered from 1 keep their numbers (and the channel that carries them).
    */
   resume(lastDelivered: number, sink: FrameSink | null, sameNumbering = true): void {
-    if (!sameNumbering || this.misaligned(lastDelivered)) {
-      this.renumber(sameNumbering ? lastDelivered : 0, sink);
+    // A remote outside our numbering delivered nothing of it: it resumes from 0, and expects 1 next.
+    const from = sameNumbering ? lastDelivered : 0;
+    if (this.misaligned(from)) {
+      this.renumber(from, sink);
       return;
     }
-    this.release(lastDelivered, this.held.length);
+    this.release(from, this.held.length);
     if (sink !== null && sink === this.sentOn) return;
     this.rewind(sink);
   }
@@ -193,11 +197,12 @@ export class Outbox {
    * `resume`, but everything after the resume point is sent again even on the channel that carried it.
    */
   resync(lastDelivered: number, sink: FrameSink, sameNumbering: boolean): void {
-    if (!sameNumbering || this.misaligned(lastDelivered)) {
-      this.renumber(sameNumbering ? lastDelivered : 0, sink);
+    const from = sameNumbering ? lastDelivered : 0;
+    if (this.misaligned(from)) {
+      this.renumber(from, sink);
       return;
     }
-    this.release(lastDelivered, this.held.length);
+    this.release(from, this.held.length);
     this.rewind(sink);
   }
 
