@@ -20,6 +20,7 @@ import type { Description } from '../protocol/signals.js';
 import type { ReconnectPolicy } from '../reconnect-policy.js';
 import type { BindingOptions, RtcImplementation } from '../rtc/binding.js';
 import { PeerConnectionBinding } from '../rtc/binding.js';
+import type { HelloVerdict } from './delivery.js';
 import type { PeerResourceRegistry, PeerResources } from './resources.js';
 
 /** What the peer implementations need. */
@@ -77,18 +78,22 @@ const ACK_EVERY = 32;
 const ACK_DELAY_MS = 20;
 
 /**
- * The receiving end of one data channel: control frames become chart events (hello) or outbox
- * releases (ack); message frames are reassembled, delivered once and in order, and acknowledged
- * cumulatively (every ACK_EVERY messages, or after ACK_DELAY_MS).
+ * The receiving end of one data channel: control frames go to `onHello` (hello) or release the
+ * outbox (ack); message frames are reassembled, delivered once and in order, and acknowledged
+ * cumulatively (every ACK_EVERY messages, or after ACK_DELAY_MS). A message refused as a gap is
+ * answered with our hello, once until a message is delivered again: the sender learns where we
+ * stand and in whose numbering, and sends again from there.
  */
 function createReceiver(
   registry: PeerResourceRegistry,
   resources: PeerResources,
   binding: () => PeerConnectionBinding,
-  sendBack: (event: PeerEvent) => void,
+  onHello: (verdict: HelloVerdict) => void,
   maxMessageBytes: number,
 ) {
   const reassembler = new Reassembler(maxMessageBytes);
+  /** A resync hello went out for the current run of gaps; cleared by the next delivery. */
+  let resyncAsked = false;
   let unacked = 0;
   let ackTimer: ReturnType<typeof setTimeout> | undefined;
   const report = (reason: string) =>
@@ -113,10 +118,7 @@ function createReceiver(
         case 'ping':
           return;
         case 'hello':
-          sendBack({
-            type: 'CHANNEL.HELLO',
-            lastDelivered: resources.inbox.hello(frame, resources.instance),
-          });
+          onHello(resources.inbox.hello(frame, resources.instance));
           return;
         case 'ack':
           resources.outbox.acknowledge(frame.delivered);
@@ -132,9 +134,16 @@ function createReceiver(
         return;
       }
       const verdict = resources.inbox.accept(message.seq);
-      if (verdict === 'deliver') registry.messages.next({ from: resources.remoteId, data: message.data });
-      else if (verdict === 'gap')
+      if (verdict === 'deliver') {
+        resyncAsked = false;
+        registry.messages.next({ from: resources.remoteId, data: message.data });
+      } else if (verdict === 'gap') {
         report(`message ${message.seq} arrived after ${resources.inbox.lastDelivered}`);
+        if (!resyncAsked) {
+          resyncAsked = true;
+          sendHello(resources, binding());
+        }
+      }
       unacked++;
       if (unacked >= ACK_EVERY) sendAck();
       else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
@@ -143,6 +152,19 @@ function createReceiver(
       clearTimeout(ackTimer);
     },
   };
+}
+
+/** Our hello: our resume point, our instance, and the remote instance the point counts in. */
+function helloFrame(resources: PeerResources): Uint8Array {
+  const { inbox, instance } = resources;
+  return encodeHello(inbox.lastDelivered, instance, inbox.remoteInstance ?? '');
+}
+
+/** A resync hello that cannot be sent now is not needed: the next channel starts with a hello anyway. */
+function sendHello(resources: PeerResources, binding: PeerConnectionBinding): void {
+  try {
+    if (binding.isChannelOpen) binding.send(helloFrame(resources));
+  } catch {}
 }
 
 /**
@@ -196,7 +218,18 @@ export function providePeerMachine(deps: PeerDependencies) {
         // When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence.
         let lastReceivedAt = performance.now();
         let heartbeat: ReturnType<typeof setInterval> | undefined;
-        const receiver = createReceiver(registry, resources, () => binding, sendBack, deps.maxMessageBytes);
+        // Between the chart's RESUME (entering connected) and HEARTBEAT.STOP (leaving it): a hello
+        // received then is the remote asking to resync (it refused a message), not a handshake.
+        let resumed = false;
+        const onHello = (verdict: HelloVerdict) => {
+          if (resumed) {
+            resources.remoteHello = null;
+            resources.outbox.resync(verdict.lastDelivered, binding, verdict.sameNumbering);
+            reportFailure(flushNow(resources, binding));
+          } else resources.remoteHello = verdict;
+          sendBack({ type: 'CHANNEL.HELLO', lastDelivered: verdict.lastDelivered });
+        };
+        const receiver = createReceiver(registry, resources, () => binding, onHello, deps.maxMessageBytes);
         const binding: PeerConnectionBinding = new PeerConnectionBinding(
           input.connection,
           deps.rtc,
@@ -240,8 +273,7 @@ export function providePeerMachine(deps: PeerDependencies) {
               return;
             case 'SEND_HELLO':
               try {
-                const { inbox, instance } = resources;
-                binding.send(encodeHello(inbox.lastDelivered, instance, inbox.remoteInstance ?? ''));
+                binding.send(helloFrame(resources));
               } catch (error) {
                 reportFailure(toError(error).message);
               }
@@ -253,15 +285,21 @@ export function providePeerMachine(deps: PeerDependencies) {
               // Nothing was ever sent: nothing can need resending, so the first messages follow the hello at once.
               if (resources.outbox.neverSent) reportFailure(flushNow(resources, binding));
               return;
-            case 'RESUME':
-              resources.outbox.resume(command.lastDelivered, binding);
+            case 'RESUME': {
+              // The hello this resume point came from says whether the remote counts in our numbering.
+              const sameNumbering = resources.remoteHello?.sameNumbering ?? true;
+              resources.remoteHello = null;
+              resources.outbox.resume(command.lastDelivered, binding, sameNumbering);
+              resumed = true;
               return;
+            }
             case 'HEARTBEAT.START':
               lastReceivedAt = performance.now();
               clearInterval(heartbeat);
               heartbeat = setInterval(beat, deps.heartbeatIntervalMs);
               return;
             case 'HEARTBEAT.STOP':
+              resumed = false;
               clearInterval(heartbeat);
               heartbeat = undefined;
               return;

@@ -1,7 +1,8 @@
 /**
  * Delivery state of one peer, kept across ICE restarts and new RTCPeerConnections:
  * - the outbox: every message accepted by `send`, in order, until the remote acknowledged it
- *   (bounded in messages and bytes); after a reconnect it resends from the remote's resume point;
+ *   (bounded in messages and bytes); after a reconnect it resends from the remote's resume point,
+ *   numbered again from 1 when the remote is a new actor (a restarted process with the same id);
  * - the inbox: the last sequence number delivered to the application, so a repeat is dropped.
  * Plain data structures; the peer chart decides when they are used.
  */
@@ -52,6 +53,12 @@ export class Outbox {
   private readonly emptyWaiters: (() => void)[] = [];
   /** The channel the outbox last sent on (its binding), or null before the first send. */
   private sentOn: FrameSink | null = null;
+  /**
+   * The remaining frames of a message abandoned halfway by a rewind on the same channel: they go out
+   * first, so the remote's reassembler sees that message end before the next one starts (the remote
+   * then drops it by its number).
+   */
+  private tail: Uint8Array[] = [];
 
   constructor(readonly limits: OutboxLimits) {}
 
@@ -109,6 +116,16 @@ export class Outbox {
    * in order (DC-4, DC-5).
    */
   flush(sink: FrameSink): FlushResult {
+    if (this.tail.length > 0 && sink !== this.sentOn) this.tail = [];
+    while (this.tail.length > 0) {
+      if (!sink.canSend) return { status: 'paused' };
+      try {
+        sink.send(this.tail[0] as Uint8Array);
+      } catch (error) {
+        return { status: 'failed', error };
+      }
+      this.tail.shift();
+    }
     if (this.next < this.held.length) this.sentOn = sink;
     while (this.next < this.held.length) {
       const item = this.held[this.next] as Held;
@@ -156,10 +173,65 @@ export class Outbox {
    * released. On a new channel every other message is sent again from its first frame, in order; on
    * the channel that carried them (an ICE restart keeps the SCTP association) they are still delivered
    * by it, so nothing is resent.
+   *
+   * `sameNumbering` false (see `Inbox.hello`): the remote's inbox starts at 0 (a new actor, or one
+   * that has not heard our hello yet), so the resume point is 0. Whenever the resume point lies before
+   * the first message held (one already released: acknowledged by an earlier remote), that remote
+   * cannot count in our numbering: everything held is renumbered from the point on and sent again.
+   * Held messages already numbered from 1 keep their numbers (and the channel that carries them).
    */
-  resume(lastDelivered: number, sink: FrameSink | null): void {
-    this.release(lastDelivered, this.held.length);
+  resume(lastDelivered: number, sink: FrameSink | null, sameNumbering = true): void {
+    // A remote outside our numbering delivered nothing of it: it resumes from 0, and expects 1 next.
+    const from = sameNumbering ? lastDelivered : 0;
+    if (this.misaligned(from)) {
+      this.renumber(from, sink);
+      return;
+    }
+    this.release(from, this.held.length);
     if (sink !== null && sink === this.sentOn) return;
+    this.rewind(sink);
+  }
+
+  /**
+   * The remote refused a message and asked again from `lastDelivered` (its hello after a gap): as
+   * `resume`, but everything after the resume point is sent again even on the channel that carried it.
+   */
+  resync(lastDelivered: number, sink: FrameSink, sameNumbering: boolean): void {
+    const from = sameNumbering ? lastDelivered : 0;
+    if (this.misaligned(from)) {
+      this.renumber(from, sink);
+      return;
+    }
+    this.release(from, this.held.length);
+    this.rewind(sink);
+  }
+
+  /** The next number the remote expects lies before what we hold (or will number next). */
+  private misaligned(lastDelivered: number): boolean {
+    const first = this.held[0]?.seq ?? this.nextSeq;
+    return lastDelivered + 1 < first;
+  }
+
+  /**
+   * Numbers everything held again from `after + 1`, in the same order, and resends it all: the remote
+   * delivered nothing of it in this numbering. What an earlier remote acknowledged was released and
+   * stays so.
+   */
+  private renumber(after: number, sink: FrameSink | null): void {
+    this.held.forEach((item, index) => {
+      item.seq = after + index + 1;
+    });
+    this.nextSeq = after + this.held.length + 1;
+    this.rewind(sink);
+  }
+
+  /** Marks every held message unsent (frames made again on the next flush), keeping an interrupted message's end. */
+  private rewind(sink: FrameSink | null): void {
+    const partial = this.held[this.next];
+    this.tail =
+      sink !== null && sink === this.sentOn && partial?.frames && partial.framesSent > 0
+        ? partial.frames.slice(partial.framesSent)
+        : [];
     this.next = 0;
     for (const item of this.held) {
       item.frames = null;
@@ -176,9 +248,18 @@ export class Outbox {
     this.held = [];
     this.next = 0;
     this.heldBytes = 0;
+    this.tail = [];
     for (const wake of [...this.waiters.splice(0), ...this.emptyWaiters.splice(0)]) wake();
     return rest;
   }
+}
+
+/** What a remote's hello means for our outbox (`Inbox.hello`). */
+export interface HelloVerdict {
+  /** Where our sending resumes: the last of our messages the remote delivered (0: none). */
+  lastDelivered: number;
+  /** False when the remote's inbox does not count in our current numbering: the outbox renumbers from 1. */
+  sameNumbering: boolean;
 }
 
 /** The receiving side: delivers each sequence number once, in order, per remote peer actor instance. */
@@ -190,17 +271,22 @@ export class Inbox {
 
   /**
    * The remote's hello: a new instance means a new remote actor numbering from 1 again. Returns where
-   * our sending resumes: its resume point if it refers to `ourInstance`, else 0 (it delivered nothing of ours).
+   * our sending resumes (`lastDelivered`: its resume point if it refers to `ourInstance`, else 0) and
+   * whether the remote counts in our numbering (`sameNumbering`): false when the hello refers to
+   * another instance of ours, or comes from a new actor that replaced the one we knew (a restarted
+   * remote with the same peer id), whose inbox knows nothing of what we numbered so far.
    */
   hello(
     frame: { lastDelivered: number; instance: string; forInstance: string },
     ourInstance: string,
-  ): number {
+  ): HelloVerdict {
+    const replaced = this.remoteInstance !== null && frame.instance !== this.remoteInstance;
     if (frame.instance !== this.remoteInstance) {
       this.remoteInstance = frame.instance;
       this.lastDelivered = 0;
     }
-    return frame.forInstance === ourInstance ? frame.lastDelivered : 0;
+    const counts = frame.forInstance === ourInstance;
+    return { lastDelivered: counts ? frame.lastDelivered : 0, sameNumbering: counts && !replaced };
   }
 
   /**

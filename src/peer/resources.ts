@@ -7,7 +7,7 @@
 import { Subject } from 'rxjs';
 import type { PeerstateError } from '../errors.js';
 import type { PeerConnectionBinding } from '../rtc/binding.js';
-import type { OutboxLimits } from './delivery.js';
+import type { HelloVerdict, OutboxLimits } from './delivery.js';
 import { Inbox, Outbox } from './delivery.js';
 
 /** One message received from a remote peer. */
@@ -34,6 +34,11 @@ export interface PeerResources {
    * carry it, so the remote can tell a new actor (numbering from 1 again) from this one.
    */
   readonly instance: string;
+  /**
+   * What the remote's latest hello said of our numbering, kept for the chart's RESUME (whose event
+   * carries only the resume point); taken by it, or by a resync while connected. Null: none pending.
+   */
+  remoteHello: HelloVerdict | null;
 }
 
 /** Registry of every live peer actor's resources, with the system-wide streams they feed. */
@@ -55,6 +60,7 @@ export class PeerResourceRegistry {
       inbox: new Inbox(),
       binding: null,
       instance,
+      remoteHello: null,
     };
     this.byKey.set(key, resources);
     return resources;

@@ -1,8 +1,9 @@
 /**
  * Data-channel framing. Every frame is binary: one kind byte, a float64 number (exact up to 2^53),
  * then the payload.
- * - `hello` (kind 0): sent by each side when its channel opens; the number is the last sequence it
- *   delivered to its application: where the other side resumes sending. Its payload is UTF-8
+ * - `hello` (kind 0): sent by each side when its channel opens, and again by a receiver that refused a
+ *   message as a gap (a resync); the number is the last sequence it delivered to its application:
+ *   where the other side resumes sending. Its payload is UTF-8
  *   `instance \n forInstance`: the sending peer actor's instance (the same identity its signals carry;
  *   sequence numbers restart with a new actor) and the remote instance the number refers to (empty
  *   before any). Each is at most `MAX_INSTANCE_LENGTH` characters.

@@ -50,3 +50,62 @@ describe('Outbox.resume', () => {
     expect(outbox.neverSent).toBe(false);
   });
 });
+
+describe('Outbox renumbering for a remote that does not count in our numbering', () => {
+  it('renumbers what it holds from 1, in order, and resends it all; what was acknowledged stays released', () => {
+    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
+    const [old, fresh] = [sink(), sink()];
+    for (const m of ['a', 'b', 'c', 'd']) outbox.push(m);
+    outbox.flush(old);
+    outbox.acknowledge(2);
+    outbox.resume(0, fresh, false);
+    outbox.push('e');
+    outbox.flush(fresh);
+    expect(fresh.seqs).toEqual([1, 2, 3]);
+  });
+
+  it('renumbers when the resume point lies before a released message, even if the hello named our instance', () => {
+    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
+    const [old, fresh] = [sink(), sink()];
+    for (const m of ['a', 'b', 'c']) outbox.push(m);
+    outbox.flush(old);
+    outbox.acknowledge(3);
+    outbox.push('d');
+    outbox.resume(0, fresh);
+    outbox.flush(fresh);
+    expect(fresh.seqs).toEqual([1]);
+  });
+
+  it('a resync on the same channel resends from the resume point, after finishing a message cut halfway', () => {
+    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
+    const frames: { kind: string; seq?: number }[] = [];
+    let budget = 3;
+    const channel: FrameSink = {
+      get canSend() {
+        return budget > 0;
+      },
+      maxFrameBytes: 16,
+      send(frame) {
+        budget--;
+        const decoded = decodeFrame(frame);
+        frames.push({ kind: decoded.kind, seq: 'seq' in decoded ? decoded.seq : undefined });
+      },
+    };
+    outbox.push('a');
+    outbox.push('b'.repeat(20)); // three frames of at most 7 payload bytes
+    expect(outbox.flush(channel).status).toBe('paused');
+    outbox.resync(1, channel, true);
+    budget = 100;
+    outbox.flush(channel);
+    expect(frames).toEqual([
+      { kind: 'last', seq: 1 },
+      { kind: 'part', seq: 2 },
+      { kind: 'part', seq: 2 },
+      { kind: 'last', seq: 2 },
+      { kind: 'part', seq: 2 },
+      { kind: 'part', seq: 2 },
+      { kind: 'last', seq: 2 },
+    ]);
+    expect(outbox.size).toBe(1);
+  });
+});

@@ -1,10 +1,12 @@
 /**
- * Delivery guarantees (docs/races.md DC-1, DC-6, DC-7, and chunking) on the scripted fakes: messages
- * accepted by `send` reach the remote application once and in order across ICE restarts and full
- * reconnects; backpressure pauses and resumes sending; a full outbox refuses, never drops.
+ * Delivery guarantees (docs/races.md DC-1, DC-6, DC-7, RR-1 to RR-5, and chunking) on the scripted
+ * fakes: messages accepted by `send` reach the remote application once and in order across ICE
+ * restarts, full reconnects and remotes that restart with the same peer id; backpressure pauses and
+ * resumes sending; a full outbox refuses, never drops.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PeerHandle } from '../../src/index.js';
+import type { PeerHandle, PeerSystem, PeerSystemOptions } from '../../src/index.js';
+import { decodeFrame } from '../../src/protocol/frames.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import { toArrayBuffer } from '../support/bytes.js';
 import { flushMicrotasks } from '../support/microtasks.js';
@@ -18,8 +20,8 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-/** A link between the newest pcs of alice and bob that moves channel frames when asked. */
-function link() {
+/** A link between the newest pcs of alice and bob that moves channel frames when asked; `drop` loses a frame. */
+function link(drop?: (frame: unknown) => boolean) {
   const cursors = new Map<FakeRTCPeerConnection, number>();
   return async (a: FakeRTCPeerConnection, b: FakeRTCPeerConnection) => {
     for (let moved = true; moved; ) {
@@ -33,7 +35,8 @@ function link() {
         if (!out || !into) continue;
         let cursor = cursors.get(from) ?? 0;
         for (; cursor < out.sent.length; cursor++) {
-          if (into.readyState === 'open') into.receive(toArrayBuffer(out.sent[cursor]));
+          if (into.readyState === 'open' && !drop?.(out.sent[cursor]))
+            into.receive(toArrayBuffer(out.sent[cursor]));
           moved = true;
         }
         cursors.set(from, cursor);
@@ -55,14 +58,16 @@ async function bringUp(exchange: ReturnType<typeof link>) {
   return { pcA, pcB };
 }
 
-async function pair() {
-  const alice = await h.system('alice', { maxIceRestarts: 1 });
+async function pair(
+  aliceOptions: Partial<PeerSystemOptions> = { maxIceRestarts: 1 },
+  exchange: ReturnType<typeof link> = link(),
+) {
+  const alice = await h.system('alice', aliceOptions);
   const bob = await h.system('bob', { maxIceRestarts: 1 });
   const toBob = alice.connect('bob');
   await flushMicrotasks();
   const received: (string | Uint8Array)[] = [];
   bob.messages$.subscribe((m) => received.push(m.data));
-  const exchange = link();
   await bringUp(exchange);
   const toAlice = bob.peer('alice') as PeerHandle;
   return { alice, bob, toBob, toAlice, received, exchange };
@@ -231,5 +236,209 @@ describe('backpressure and bounds', () => {
     await bringUp(exchange);
     expect(again.state).toBe('connected');
     expect(received).toEqual(['old1', 'old2', 'old3', 'new1', 'new2']);
+  });
+});
+
+describe('a remote that restarts with the same peer id (RR)', () => {
+  /**
+   * The process of `id` dies: its system stops, and nothing it says on the way out (its byes) reaches
+   * the hub; the hub only sees its socket close. Its pcs go silent.
+   */
+  function kill(id: string): void {
+    const old = h.systems.get(id) as PeerSystem;
+    const sockets = h.hub.sockets.filter((s) => s.joined?.peerId === id);
+    void old.stop();
+    for (let i = h.hub.queue.length - 1; i >= 0; i--)
+      if (sockets.includes((h.hub.queue[i] as { socket: (typeof sockets)[number] }).socket))
+        h.hub.queue.splice(i, 1);
+  }
+
+  /** `id` starts again: a new system with the same id (a new peer actor), collecting what it receives. */
+  async function restart(id: string) {
+    kill(id);
+    const system = await h.system(id, { maxIceRestarts: 0 });
+    const received: (string | Uint8Array)[] = [];
+    system.messages$.subscribe((m) => received.push(m.data));
+    return { system, received };
+  }
+
+  /** alice's transport to the dead process fails; she reconnects on a new pc after the backoff. */
+  async function reconnect(exchange: ReturnType<typeof link>, from: PeerHandle) {
+    h.pcOf('alice').setConnectionState('failed');
+    await flushMicrotasks();
+    expect(from.state).toBe('discovering');
+    await vi.advanceTimersByTimeAsync(250);
+    await bringUp(exchange);
+    expect(from.state).toBe('connected');
+  }
+
+  /** Lets the receivers' delayed acks go out and reach the senders. */
+  async function settleAcks(exchange: ReturnType<typeof link>) {
+    await vi.advanceTimersByTimeAsync(30);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+  }
+
+  /** Whether `handle.flushed()` resolved, once the microtasks ran. */
+  function flushedFlag(handle: PeerHandle) {
+    const flag = { done: false };
+    void handle.flushed().then(() => {
+      flag.done = true;
+    });
+    return flag;
+  }
+
+  const errorsOf = (system: PeerSystem) => {
+    const codes: string[] = [];
+    system.errors$.subscribe((e) => codes.push(e.code));
+    return codes;
+  };
+
+  it('RR-1 bob restarts while alice holds delivered but unacknowledged messages: the new bob gets them once, in order, renumbered; nothing acknowledged is resent', async () => {
+    h = createHarness();
+    useFakeTime();
+    const { toBob, received, exchange } = await pair({ maxIceRestarts: 0 });
+    for (const m of ['m1', 'm2', 'm3']) toBob.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await settleAcks(exchange);
+    for (const m of ['m4', 'm5', 'm6']) toBob.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob')); // delivered; bob dies before its ack leaves
+    expect(received).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+    const bob2 = await restart('bob');
+    const errors = errorsOf(bob2.system);
+    await reconnect(exchange, toBob);
+    const flushed = flushedFlag(toBob);
+    await settleAcks(exchange);
+    expect(bob2.received).toEqual(['m4', 'm5', 'm6']);
+    expect(errors).toEqual([]);
+    expect(flushed.done).toBe(true);
+  });
+
+  it('RR-2 bob restarts while alice holds never-sent messages: they reach the new bob once, in order, numbered from 1', async () => {
+    h = createHarness();
+    useFakeTime();
+    const { toBob, received, exchange } = await pair({ maxIceRestarts: 0 });
+    for (const m of ['m1', 'm2', 'm3']) toBob.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await settleAcks(exchange);
+    const bob2 = await restart('bob');
+    const errors = errorsOf(bob2.system);
+    h.pcOf('alice').setConnectionState('failed');
+    await flushMicrotasks();
+    // Queued while down: never sent on any channel.
+    for (const m of ['m4', 'm5', 'm6']) toBob.send(m);
+    await vi.advanceTimersByTimeAsync(250);
+    await bringUp(exchange);
+    expect(toBob.state).toBe('connected');
+    const flushed = flushedFlag(toBob);
+    await settleAcks(exchange);
+    expect(received).toEqual(['m1', 'm2', 'm3']);
+    expect(bob2.received).toEqual(['m4', 'm5', 'm6']);
+    expect(errors).toEqual([]);
+    expect(flushed.done).toBe(true);
+  });
+
+  it('RR-3 bob restarts twice while alice streams: each new bob gets what was not acknowledged before it, once, in order', async () => {
+    h = createHarness();
+    useFakeTime();
+    const { toBob, received, exchange } = await pair({ maxIceRestarts: 0 });
+    for (const m of ['m1', 'm2']) toBob.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await settleAcks(exchange);
+    toBob.send('m3');
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    const bob2 = await restart('bob');
+    await reconnect(exchange, toBob);
+    await settleAcks(exchange);
+    for (const m of ['m4', 'm5']) toBob.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await settleAcks(exchange);
+    for (const m of ['m6', 'm7']) toBob.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob')); // delivered by bob2, not acknowledged
+    const bob3 = await restart('bob');
+    const errors = errorsOf(bob3.system);
+    toBob.send('m8'); // while the link is dead
+    await reconnect(exchange, toBob);
+    const flushed = flushedFlag(toBob);
+    await settleAcks(exchange);
+    expect(received).toEqual(['m1', 'm2', 'm3']);
+    expect(bob2.received).toEqual(['m3', 'm4', 'm5', 'm6', 'm7']);
+    expect(bob3.received).toEqual(['m6', 'm7', 'm8']);
+    expect(errors).toEqual([]);
+    expect(flushed.done).toBe(true);
+  });
+
+  it('RR-4 both sides restart in turn with messages held each way: every held message reaches the current remote once, in order', async () => {
+    h = createHarness();
+    useFakeTime();
+    const { toBob, toAlice, received, exchange } = await pair({ maxIceRestarts: 0 });
+    const atAlice: (string | Uint8Array)[] = [];
+    (h.systems.get('alice') as PeerSystem).messages$.subscribe((m) => atAlice.push(m.data));
+    for (const m of ['a1', 'a2']) toBob.send(m);
+    for (const m of ['b1', 'b2']) toAlice.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await settleAcks(exchange);
+    toBob.send('a3');
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    // bob restarts: alice renumbers a3 for bob2.
+    const bob2 = await restart('bob');
+    await reconnect(exchange, toBob);
+    await settleAcks(exchange);
+    const toAlice2 = bob2.system.peer('alice') as PeerHandle;
+    toAlice2.send('b3');
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await settleAcks(exchange);
+    for (const m of ['b4', 'b5']) toAlice2.send(m);
+    await exchange(h.pcOf('alice'), h.pcOf('bob')); // alice delivers b4, b5 and dies before acking
+    // alice restarts: bob2 renumbers b4, b5 (its 2 and 3) for alice2 from 1.
+    kill('alice');
+    const alice2 = await h.system('alice', { maxIceRestarts: 0 });
+    const atAlice2: (string | Uint8Array)[] = [];
+    alice2.messages$.subscribe((m) => atAlice2.push(m.data));
+    const errors = errorsOf(alice2);
+    const toBob2 = alice2.connect('bob');
+    toBob2.send('a4');
+    await flushMicrotasks();
+    await bringUp(exchange);
+    expect(toBob2.state).toBe('connected');
+    expect(toAlice2.state).toBe('connected');
+    const flushed = flushedFlag(toAlice2);
+    await settleAcks(exchange);
+    expect(received).toEqual(['a1', 'a2', 'a3']);
+    expect(atAlice).toEqual(['b1', 'b2', 'b3', 'b4', 'b5']);
+    expect(bob2.received).toEqual(['a3', 'a4']);
+    expect(atAlice2).toEqual(['b4', 'b5']);
+    expect(errors).toEqual([]);
+    expect(flushed.done).toBe(true);
+  });
+
+  it('RR-5 a message the receiver refuses (a gap) is not silent: one hello per gap episode, and the sender resends from its resume point', async () => {
+    h = createHarness();
+    useFakeTime();
+    // The link loses the first frame of message 2 (a channel never does; a sender numbering for another remote looks the same).
+    let lost = false;
+    const exchange = link((raw) => {
+      const frame = decodeFrame(toArrayBuffer(raw));
+      if (lost || frame.kind !== 'last' || frame.seq !== 2) return false;
+      lost = true;
+      return true;
+    });
+    const { toBob, bob, received } = await pair({ maxIceRestarts: 0 }, exchange);
+    const errors = errorsOf(bob);
+    const channelB = h.pcOf('bob').channels[0];
+    if (!channelB) throw new Error('channel expected');
+    const hellosOfBob = () =>
+      channelB.sent.filter((f) => decodeFrame(toArrayBuffer(f)).kind === 'hello').length;
+    const before = hellosOfBob();
+    for (const m of ['m1', 'm2', 'm3', 'm4']) toBob.send(m);
+    const flushed = flushedFlag(toBob);
+    await exchange(h.pcOf('alice'), h.pcOf('bob'));
+    await settleAcks(exchange);
+    expect(lost).toBe(true);
+    // m3 and m4 were refused (two gaps, one episode): one hello; alice resent m2 to m4 after it.
+    expect(hellosOfBob() - before).toBe(1);
+    expect(errors.filter((code) => code === 'invalid-frame')).toHaveLength(2);
+    expect(received).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(toBob.state).toBe('connected');
+    expect(flushed.done).toBe(true);
   });
 });
