@@ -32,7 +32,9 @@ export interface PeerSystemOptions {
   /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before a full reconnect. Default 8. */
   maxIceRestarts?: number;
   /**
-   * Full reconnects (a new RTCPeerConnection on both sides, after backoff) before `failed`. Default 5.
+   * Full reconnects (a new RTCPeerConnection on both sides, after backoff) before `failed`. Default
+   * unbounded: while the remote is present, recovery keeps trying at the backoff's cap (8 s) and any
+   * outage heals within about one cap of the heal (an absent remote is waited for, not retried).
    * The peer chart counts them; with the default `reconnectPolicy` it is also that policy's `maxAttempts`.
    */
   maxReconnects?: number;
@@ -97,7 +99,7 @@ export const DEFAULTS = {
   accept: (_peerId: string): boolean => true,
   connectTimeoutMs: 15_000,
   maxIceRestarts: 8,
-  maxReconnects: 5,
+  maxReconnects: Number.POSITIVE_INFINITY,
   peerReconnectBackoff: { initialMs: 250, maxMs: 8_000 },
   disconnectedGraceMs: 2_000,
   iceRestartIntervalMs: 3_000,

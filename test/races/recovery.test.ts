@@ -192,6 +192,24 @@ describe('recovery (ICE-9)', () => {
     expect(dropped).toEqual([]);
   });
 
+  it('RV-5 with the defaults a long outage never ends in failed while the remote is present: reconnects go on at the backoff cap', async () => {
+    h = createHarness();
+    useFakeTime();
+    const alice = await h.system('alice', { connectTimeoutMs: 1_000 });
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    const states = new Set<string>();
+    toBob.state$.subscribe((s) => states.add(s));
+    await flushMicrotasks();
+    // bob is present but nothing he would answer is delivered: every attempt times out.
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(states.has('failed')).toBe(false);
+    expect(toBob.actor.getSnapshot().context.reconnects).toBeGreaterThan(10);
+    // Each attempt's pc was closed before the next: at most the current one is open.
+    expect(h.pcs.filter((pc) => !pc.closed).length).toBeLessThanOrEqual(1);
+    expect(h.pcs.length).toBeGreaterThan(10);
+  });
+
   it('ICE-9 a reconnect policy that gives up (null) sends the peer to failed instead of backing off', async () => {
     h = createHarness();
     const asked: number[] = [];

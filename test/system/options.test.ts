@@ -27,7 +27,7 @@ describe('resolveOptions', () => {
       iceServers: [],
       connectTimeoutMs: 15_000,
       maxIceRestarts: 8,
-      maxReconnects: 5,
+      maxReconnects: Number.POSITIVE_INFINITY,
       disconnectedGraceMs: 2_000,
       iceRestartIntervalMs: 3_000,
       resumeTimeoutMs: 1_000,
@@ -63,15 +63,9 @@ describe('resolveOptions', () => {
     expect(resolveOptions(required).iceServers).toEqual([]);
   });
 
-  it('default peer policy: random · min(8000, 250 · 2^(n-1)) ms, gives up after maxReconnects', () => {
-    expect(boundsOf(resolveOptions(required).reconnectPolicy, 7)).toEqual([
-      125,
-      250,
-      500,
-      1_000,
-      2_000,
-      null,
-      null,
+  it('default peer policy: random · min(8000, 250 · 2^(n-1)) ms, never gives up unless maxReconnects says', () => {
+    expect(boundsOf(resolveOptions(required).reconnectPolicy, 8)).toEqual([
+      125, 250, 500, 1_000, 2_000, 4_000, 4_000, 4_000,
     ]);
     const custom = resolveOptions({ ...required, maxReconnects: 2, peerReconnectBackoff: { maxMs: 300 } });
     expect(boundsOf(custom.reconnectPolicy, 3)).toEqual([125, 150, null]);
