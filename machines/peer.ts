@@ -138,7 +138,9 @@ export type PeerEmitted =
   | { type: 'failure'; remoteId: string; code: string; message: string }
   | { type: 'sendFailure'; remoteId: string; message: string }
   | { type: 'ignoredOffer'; remoteId: string }
-  | { type: 'staleCandidate'; remoteId: string; candidate: Candidate | null };
+  | { type: 'staleCandidate'; remoteId: string; candidate: Candidate | null }
+  /** Entering a public state (every one, in order, even several in one step). */
+  | { type: 'state'; remoteId: string; state: PeerState };
 
 /** The public states of a peer, in lifecycle order; each is the tag of one chart state. */
 export const PEER_STATES = [
@@ -425,6 +427,12 @@ export const peerMachine = setup({
       assertEvent(event, 'CHANNEL.SEND_FAILED');
       return { type: 'sendFailure' as const, remoteId: context.remoteId, message: event.message };
     }),
+    /** Says which public state was entered: observers see every one, in order (a snapshot shows only the last of a step). */
+    reportState: emit(({ context }, params: { state: PeerState }) => ({
+      type: 'state' as const,
+      remoteId: context.remoteId,
+      state: params.state,
+    })),
     reportFailure: emit(({ context }) => ({
       type: 'failure' as const,
       remoteId: context.remoteId,
@@ -551,11 +559,13 @@ export const peerMachine = setup({
         disconnected: {
           description: 'Not trying to connect. CONNECT, or a remote that asks, starts an attempt.',
           tags: ['disconnected'],
+          entry: { type: 'reportState', params: { state: 'disconnected' } },
           on: { CONNECT: { target: 'discovering' } },
         },
         discovering: {
           description: 'Waiting for the remote to be present, or backing off before a full reconnect.',
           tags: ['discovering'],
+          entry: { type: 'reportState', params: { state: 'discovering' } },
           initial: 'waiting',
           states: {
             waiting: {
@@ -584,7 +594,7 @@ export const peerMachine = setup({
         failed: {
           description: 'The attempt failed; `error` says why. CONNECT starts over.',
           tags: ['failed'],
-          entry: 'reportFailure',
+          entry: ['reportFailure', { type: 'reportState', params: { state: 'failed' } }],
           on: {
             CONNECT: { target: 'discovering', actions: ['clearBufferedCandidates', 'resetReconnects'] },
           },
@@ -657,6 +667,7 @@ export const peerMachine = setup({
         connecting: {
           description: 'Offer/answer (perfect negotiation) and trickle ICE run.',
           tags: ['connecting'],
+          entry: { type: 'reportState', params: { state: 'connecting' } },
           type: 'parallel',
           after: {
             connectTimeout: { target: '#peer.idle.discovering.retrying', actions: 'recordTimeout' },
@@ -848,6 +859,7 @@ export const peerMachine = setup({
         handshaking: {
           description: 'ICE/DTLS is up; the data channel opens and both ends say where delivery resumes.',
           tags: ['handshaking'],
+          entry: { type: 'reportState', params: { state: 'handshaking' } },
           initial: 'opening',
           after: {
             connectTimeout: { target: '#peer.idle.discovering.retrying', actions: 'recordTimeout' },
@@ -882,6 +894,7 @@ export const peerMachine = setup({
           tags: ['connected'],
           initial: 'stable',
           entry: [
+            { type: 'reportState', params: { state: 'connected' } },
             'markPcConnected',
             'clearError',
             'resetIceRestarts',
@@ -920,7 +933,7 @@ export const peerMachine = setup({
       description: 'Final. One cleanup path, reached from anywhere.',
       tags: ['closed'],
       type: 'final',
-      entry: 'releaseOutbox',
+      entry: [{ type: 'reportState', params: { state: 'closed' } }, 'releaseOutbox'],
     },
   },
 });

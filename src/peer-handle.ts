@@ -3,7 +3,18 @@
  * resources (outbox, inbox); it keeps no state of its own.
  */
 import type { Observable } from 'rxjs';
-import { defer, distinctUntilChanged, filter, from, map, startWith } from 'rxjs';
+import {
+  defer,
+  distinctUntilChanged,
+  endWith,
+  filter,
+  from,
+  fromEventPattern,
+  ignoreElements,
+  map,
+  startWith,
+  takeUntil,
+} from 'rxjs';
 import type { PeerActor, PeerEvent, PeerState } from '../machines/peer.js';
 import { peerStateOf } from '../machines/peer.js';
 import { OutboxFullError, PeerClosedError, PeerstateError } from './errors.js';
@@ -116,11 +127,18 @@ export function createPeerHandle(ref: PeerActor, sources: PeerHandleSources): Pe
     get state() {
       return peerStateOf(ref.getSnapshot());
     },
-    // defer: a late subscriber starts from the state at subscription, not at handle creation.
-    state$: defer(() => from(ref).pipe(startWith(ref.getSnapshot()))).pipe(
-      map(peerStateOf),
-      distinctUntilChanged(),
-    ),
+    // defer: a late subscriber starts from the state at subscription, not at handle creation. The
+    // chart's `state` events name every public state entered, in order, even several in one step
+    // (a snapshot shows only the last); the stream completes with the actor.
+    state$: defer(() =>
+      fromEventPattern<PeerState>(
+        (handler) => ref.on('state', (e) => handler(e.state)),
+        (_handler, subscription: { unsubscribe(): void }) => subscription.unsubscribe(),
+      ).pipe(
+        takeUntil(from(ref).pipe(ignoreElements(), endWith(true))),
+        startWith(peerStateOf(ref.getSnapshot())),
+      ),
+    ).pipe(distinctUntilChanged()),
     messages$: sources.messages$.pipe(
       filter((m) => m.from === id),
       map((m) => m.data),

@@ -199,6 +199,36 @@ describe('routing between peers', () => {
     await expect(alice.signalingOpen()).resolves.toBeUndefined();
   });
 
+  it('state$ emits every public state in order, also those entered and left in one step, then completes with the actor', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    await h.system('bob');
+    const toBob = alice.connect('bob');
+    const seen: string[] = [];
+    let completed = false;
+    toBob.state$.subscribe({ next: (s) => seen.push(s), complete: () => (completed = true) });
+    await flushMicrotasks();
+    const pcA = h.pcOf('alice');
+    await h.quiesce(pcA);
+    const pcB = h.pcOf('bob');
+    // bob is up first and says hello; it reaches alice while her transport is still checking. When
+    // it connects, alice enters handshaking and connected in one step.
+    await h.quiesce(pcA, pcB);
+    pcB.setConnectionState('connected');
+    for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+    await flushMicrotasks();
+    await exchange(pcA, pcB);
+    expect(toBob.state).toBe('connecting');
+    pcA.setConnectionState('connected');
+    await flushMicrotasks();
+    await exchange(pcA, pcB);
+    expect(toBob.state).toBe('connected');
+    toBob.close();
+    await flushMicrotasks();
+    expect(seen).toEqual(['connecting', 'handshaking', 'connected', 'closed']);
+    expect(completed).toBe(true);
+  });
+
   it('RC-9 connect(peerId) twice at once: one actor, one RTCPeerConnection', async () => {
     h = createHarness();
     const alice = await h.system('alice');
