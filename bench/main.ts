@@ -7,7 +7,13 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
-import { recoveryJson, recoveryRunLines, recoverySummaryLines, runRecoveryBench } from './recovery.js';
+import {
+  RECOVERY_CASES,
+  type RecoveryCase,
+  recoveryJson,
+  recoverySummaryLines,
+  runRecoveryBench,
+} from './recovery.js';
 import { runThroughputBench } from './throughput.js';
 
 /** Runs fewer than this give a warning: medians and p95 of fewer samples are rough. */
@@ -23,6 +29,15 @@ function nonNegativeInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not an integer ≥ 0');
   return n;
+}
+
+/** `--cases` of `recovery`: a comma-separated list of known case names. */
+function recoveryCases(value: string): RecoveryCase[] {
+  const names = value.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(RECOVERY_CASES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0)
+    throw new InvalidArgumentError(`unknown case ${unknown.join(', ')}; cases: ${RECOVERY_CASES.join(', ')}`);
+  return names as RecoveryCase[];
 }
 
 const program = new Command('bench')
@@ -82,17 +97,24 @@ program
 program
   .command('recovery')
   .description(
-    'wrtc through a UDP relay: heal → data after a 3 s and a 20 s partition, and a killed remote detected',
+    'wrtc through a UDP relay: heal → data after 3 s and 20 s silent cuts (two- and one-sided detection), ' +
+      'a restarted remote → first delivered message, and a killed remote detected',
   )
-  .option('--runs <n>', 'runs of each scenario (one run takes about 30 s)', positiveInteger, 3)
+  .option('--runs <n>', 'runs of each case (a 20 s cut run takes about 25 s)', positiveInteger, 10)
+  .option('--cases <list>', `comma-separated subset of ${RECOVERY_CASES.join(',')}`, recoveryCases, [
+    ...RECOVERY_CASES,
+  ])
   .option('--timeout <ms>', 'bound of every single wait, in ms', positiveInteger, 30_000)
-  .option('--json', 'end stdout with one JSON line {"healToDataMs3s","healToDataMs20s","deadPeerDetectMs"}')
-  .action(async (opts: { runs: number; timeout: number; json?: boolean }) => {
+  .option(
+    '--json',
+    'end stdout with one JSON line {"cut3s":{"twoSided":{..},"oneSided":{..}},"cut20s":..,"remoteRestart":..,"deadPeerDetectMs":..}',
+  )
+  .action(async (opts: { runs: number; cases: RecoveryCase[]; timeout: number; json?: boolean }) => {
     const result = await runRecoveryBench(
-      { runs: opts.runs, timeoutMs: opts.timeout },
+      { runs: opts.runs, cases: opts.cases, timeoutMs: opts.timeout },
       {
-        run: (run) => {
-          for (const line of recoveryRunLines(run)) console.log(line);
+        sample: (lines) => {
+          for (const line of lines) console.log(line);
         },
         progress: (line) => process.stderr.write(`${line}\n`),
       },

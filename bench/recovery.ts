@@ -3,30 +3,62 @@
  * relay of src/node/udp-relay.ts, through one embedded signaling server on 127.0.0.1 whose
  * `transformSignal` hook routes every pair's candidates through that pair's relay.
  *
- * Each run measures three scenarios, each on a fresh relay, room and pair of peer systems:
- * - a 3 s partition (every UDP path blocked), then heal: the time from heal to the first message
- *   received that was sent after the heal (a sender sends a numbered message every 20 ms throughout);
- * - the same with a 20 s partition;
- * - a remote killed without goodbye: its UDP paths go silent, its signals are dropped from then on
- *   (so no `bye` gets through) and its system stops; the time from the kill to the survivor's peer
- *   leaving `connected` (the heartbeat's verdict, or ICE's, whichever comes first).
- * Times are performance.now() differences in ms.
+ * Every run of a case uses a fresh relay, room and pair of peer systems: A sends a numbered message to
+ * B every 20 ms throughout. The cases (`--cases` picks some):
+ * - `cut3s` and `cut20s`: every UDP path is blocked silently (both directions dropped, no ICMP) for 3 s
+ *   or 20 s, then healed; measured: heal → the first message B receives that A sent after the heal.
+ *   Each is run twice per run:
+ *   - two-sided detection: both systems keep the default heartbeat, so both notice the silence;
+ *   - one-sided detection: the relay still drops both directions, but A's system gets a heartbeat
+ *     that tolerates more silence than the cut plus the longest wait (`heartbeatMisses`), so only B's
+ *     heartbeat fires. A keeps its pings going and hears of the outage only through signaling (B's
+ *     ICE restart offer) or its own ICE state. Blocking one direction instead would not keep A's
+ *     heartbeat quiet: once B leaves `connected` it stops pinging, so A falls silent too.
+ * - `remoteRestart`: B crashes and a new system with B's id starts. A crash is modelled as the
+ *   dead peer's kill below (nothing of B's goodbye reaches A: no `bye`, no DTLS or SCTP close), and
+ *   once B's old system has stopped (its sockets closed) the relay heals, B's signals pass again and
+ *   the new B starts and connects to A, as a restarted app would. Measured: the new system's start →
+ *   the first message from A delivered to it, while A keeps sending. A run that delivers nothing
+ *   within the timeout counts as timed out, not as a failure of the bench.
+ * - `deadPeer`: B dies without goodbye (UDP paths blocked, its signals dropped by the server from then
+ *   on, its system stopped); measured: the kill → A's peer leaving `connected` (the heartbeat's
+ *   verdict, or ICE's, whichever comes first).
+ * A run that fails (a connect or another wait that runs out) is counted in its case's `failures` and
+ * the bench goes on. Times are performance.now() differences in ms.
  */
 import { randomUUID } from 'node:crypto';
-import type { PeerHandle, PeerState, PeerSystem, PeerstateError } from '../src/node/index.js';
+import { filter, firstValueFrom, map } from 'rxjs';
+import type {
+  NodePeerSystemOptions,
+  PeerHandle,
+  PeerState,
+  PeerSystem,
+  PeerstateError,
+} from '../src/node/index.js';
 import { createNodePeerSystem } from '../src/node/index.js';
 import { createUdpRelay, type UdpRelay } from '../src/node/udp-relay.js';
 import type { Signal } from '../src/protocol/signals.js';
 import { type SignalingServer, startSignalingServer } from '../src/server/index.js';
-import { within } from './deadline.js';
-import { median, round } from './stats.js';
+import { DeadlineError, within } from './deadline.js';
+import { type Spread, spread } from './stats.js';
+
+/** The cases of the recovery benchmark, in the order each run goes through them. */
+export const RECOVERY_CASES = ['cut3s', 'cut20s', 'remoteRestart', 'deadPeer'] as const;
+
+/** One case of the recovery benchmark (`--cases`). */
+export type RecoveryCase = (typeof RECOVERY_CASES)[number];
+
+/** Which sides' heartbeats can notice a cut. */
+export type Detection = 'twoSided' | 'oneSided';
 
 /** Parameters of the recovery benchmark. */
 export interface RecoveryBenchOptions {
-  /** Runs of each scenario (≥ 1). */
+  /** Runs of each case (≥ 1). */
   runs: number;
-  /** Bound of every single wait (connect, data after heal, detection, stop), in ms. */
+  /** Bound of every single wait (connect, data after heal, data after a restart, detection, stop), in ms. */
   timeoutMs: number;
+  /** The cases to run. Default all of {@link RECOVERY_CASES}. */
+  cases?: readonly RecoveryCase[];
   /** Length of the short partition, in ms. Default 3000. */
   shortPartitionMs?: number;
   /** Length of the long partition, in ms. Default 20000. */
@@ -39,6 +71,8 @@ export interface RecoveryBenchOptions {
 export interface PartitionSample {
   /** How long every UDP path was blocked. */
   partitionMs: number;
+  /** Whose heartbeat could notice the cut. */
+  detection: Detection;
   /** heal → first message received that was sent after the heal. */
   healToDataMs: number;
   /** heal → first message of any kind received after the heal (may have been sent during the cut). */
@@ -59,6 +93,18 @@ export interface PartitionSample {
   errors: string;
 }
 
+/** One remote-restart run. Times in ms. */
+export interface RestartSample {
+  /** The new system's start → the first message from A delivered to it; null if none in time. */
+  startToDataMs: number | null;
+  /** How long B's old system took to stop (the kill → the new system's start). */
+  stopMs: number;
+  /** Top-level states of A's peer from the kill on, with their time since the kill. */
+  senderStates: string;
+  /** Codes of the errors either system reported, with counts. */
+  errors: string;
+}
+
 /** One dead-peer run. Times in ms. */
 export interface DeadPeerSample {
   /** kill → the survivor's peer leaves `connected`. */
@@ -67,26 +113,38 @@ export interface DeadPeerSample {
   nextState: PeerState;
 }
 
-/** One run of every scenario. */
-export interface RecoveryRun {
-  run: number;
-  short: PartitionSample;
-  long: PartitionSample;
-  dead: DeadPeerSample;
+/** Heal → data of one partition length, by detection. */
+export interface CutStats {
+  twoSided: CaseStats;
+  oneSided: CaseStats;
 }
 
-/** What the benchmark measured: every run and the medians. */
+/** The spread of one case's samples (ms), with how many runs there were and how many failed. */
+export interface CaseStats extends Spread {
+  runs: number;
+  failures: number;
+}
+
+/** The remote-restart case: `runs` = `delivered` + `timedOut` + `failures`. */
+export interface RestartStats extends CaseStats {
+  /** Runs where the new system got a message from A within the timeout. */
+  delivered: number;
+  /** Runs where it got none. */
+  timedOut: number;
+}
+
+/** What the benchmark measured; a case that was not run is absent. */
 export interface RecoveryBenchResult {
-  runs: RecoveryRun[];
-  healToDataMs3s: number;
-  healToDataMs20s: number;
-  deadPeerDetectMs: number;
+  cut3s?: CutStats;
+  cut20s?: CutStats;
+  remoteRestart?: RestartStats;
+  deadPeer?: CaseStats;
 }
 
 /** Where the benchmark reports while it runs. */
 export interface RecoveryBenchReporter {
-  /** One run of all three scenarios finished. */
-  run(run: RecoveryRun): void;
+  /** One run of one case finished (or failed): its result lines. */
+  sample(lines: string[]): void;
   /** A progress note. */
   progress(line: string): void;
 }
@@ -148,36 +206,30 @@ class Pair {
 
   private constructor(
     readonly relay: UdpRelay,
+    readonly url: string,
+    readonly room: string,
     readonly aId: string,
     readonly bId: string,
   ) {}
 
   /**
-   * Opens a relay, registers it for the pair's ids in `routes`, opens both systems (B first), connects
-   * them to each other and waits for both ends to be `connected`.
+   * Opens a relay, registers it for the pair's ids in `routes`, opens both systems (B first, each with
+   * its `options`), connects them to each other and waits for both ends to be `connected`.
    */
   static async open(
     url: string,
     routes: Map<string, UdpRelay>,
     name: string,
     timeoutMs: number,
+    options: { a?: Partial<NodePeerSystemOptions>; b?: Partial<NodePeerSystemOptions> } = {},
   ): Promise<Pair> {
     const relay = await createUdpRelay();
-    const pair = new Pair(relay, `a-${name}`, `b-${name}`);
+    const pair = new Pair(relay, url, `recovery-${name}`, `a-${name}`, `b-${name}`);
     routes.set(pair.aId, relay);
     routes.set(pair.bId, relay);
-    const room = `recovery-${name}`;
-    const open = (localId: string) => {
-      const system = createNodePeerSystem({ localId, url, room });
-      pair.systems.push(system);
-      system.errors$.subscribe((e: PeerstateError) =>
-        pair.errors.push(`${localId}: ${e.code}: ${e.message}`),
-      );
-      return within(system.signalingOpen(), timeoutMs, `${localId}: signaling open`).then(() => system);
-    };
     try {
-      const b = await open(pair.bId);
-      const a = await open(pair.aId);
+      const b = await pair.start(pair.bId, timeoutMs, options.b);
+      const a = await pair.start(pair.aId, timeoutMs, options.a);
       pair.aToB = a.connect(pair.bId);
       pair.aLog = new StateLog(pair.aToB);
       pair.bToA = b.connect(pair.aId);
@@ -195,6 +247,21 @@ class Pair {
       throw error;
     }
     return pair;
+  }
+
+  /**
+   * Starts a system for `localId` in the pair's room (closed with the pair, its errors collected) and
+   * resolves with it once its signaling is open.
+   */
+  start(
+    localId: string,
+    timeoutMs: number,
+    options: Partial<NodePeerSystemOptions> = {},
+  ): Promise<PeerSystem> {
+    const system = createNodePeerSystem({ ...options, localId, url: this.url, room: this.room });
+    this.systems.push(system);
+    system.errors$.subscribe((e: PeerstateError) => this.errors.push(`${localId}: ${e.code}: ${e.message}`));
+    return within(system.signalingOpen(), timeoutMs, `${localId}: signaling open`).then(() => system);
   }
 
   /** States and the last errors, for a timeout message. */
@@ -225,19 +292,37 @@ class Pair {
   }
 }
 
+/** Default heartbeat period (PeerSystemOptions' default), in ms: the quiet side keeps pinging at it. */
+const HEARTBEAT_INTERVAL_MS = 500;
+
+/**
+ * Options of the side that must not notice a cut of `partitionMs` by heartbeat: it pings as usual,
+ * but its heartbeat tolerates more silence than the cut plus the longest wait after it.
+ */
+function quietHeartbeat(partitionMs: number, timeoutMs: number): Partial<NodePeerSystemOptions> {
+  return {
+    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    heartbeatMisses: Math.ceil((partitionMs + 2 * timeoutMs) / HEARTBEAT_INTERVAL_MS),
+  };
+}
+
 /**
  * One partition run: A sends a numbered message every `sendIntervalMs` to B; once data flows, every
  * UDP path is blocked for `partitionMs`, then healed, and the sender keeps going until B received a
  * message sent after the heal. Then the sender stops and the pair gets up to 3 s to deliver the rest.
+ * With one-sided detection only B's heartbeat can fire (A's is quiet, see {@link quietHeartbeat}).
  */
 async function partitionRun(
   url: string,
   routes: Map<string, UdpRelay>,
   name: string,
   partitionMs: number,
+  detection: Detection,
   options: Required<RecoveryBenchOptions>,
 ): Promise<PartitionSample> {
-  const pair = await Pair.open(url, routes, name, options.timeoutMs);
+  const pair = await Pair.open(url, routes, name, options.timeoutMs, {
+    ...(detection === 'oneSided' ? { a: quietHeartbeat(partitionMs, options.timeoutMs) } : {}),
+  });
   const { relay, aToB, bToA, aLog, bLog } = pair;
   const received: number[] = [];
   let healAt = Number.POSITIVE_INFINITY;
@@ -300,6 +385,7 @@ async function partitionRun(
       if ((received[i] as number) <= (received[i - 1] as number)) misordered++;
     return {
       partitionMs,
+      detection,
       healToDataMs: dataAt - healAt,
       healToAnyMs: firstAfterHealAt - healAt,
       healToConnectedMs: Math.max(0, connectedAt - healAt),
@@ -317,10 +403,20 @@ async function partitionRun(
 }
 
 /**
+ * Kills B as a crashed process dies: every UDP path is blocked (its pc's DTLS and SCTP goodbyes are
+ * lost), every signal from B is dropped by the server from now on (its `bye` too), and B's system
+ * stops (its WebSocket closes as a killed process's would). Resolves when B's system has stopped.
+ */
+function kill(pair: Pair, killed: Set<string>): Promise<void> {
+  pair.relay.block();
+  killed.add(pair.bId);
+  // B opened first: systems[0] is B.
+  return pair.systems[0]?.stop() ?? Promise.resolve();
+}
+
+/**
  * One dead-peer run: once the pair is connected and has exchanged heartbeats for a second, B dies
- * without goodbye: every UDP path is blocked, every signal from B is dropped by the server from now
- * on, and B's system stops (its `bye` is dropped, its pc's last packets are blocked, its WebSocket
- * closes as a killed process's would). Measures the kill → A's peer leaving `connected`.
+ * without goodbye (see {@link kill}). Measures the kill → A's peer leaving `connected`.
  */
 async function deadPeerRun(
   url: string,
@@ -339,10 +435,7 @@ async function deadPeerRun(
       return s !== 'connected';
     });
     const killAt = performance.now();
-    pair.relay.block();
-    killed.add(pair.bId);
-    // B opened first: systems[0] is B.
-    void pair.systems[0]?.stop();
+    void kill(pair, killed);
     const leftAt = await within(left, options.timeoutMs, `${name}: survivor leaves connected`, () =>
       pair.detail(),
     );
@@ -353,9 +446,98 @@ async function deadPeerRun(
 }
 
 /**
- * Starts the signaling server, runs every scenario `runs` times (3 s partition, 20 s partition, dead
- * peer, in that order per run), closes the server, and resolves with the samples and their medians.
- * Rejects on the first failed run, after cleanup.
+ * One remote-restart run: A sends a numbered message every `sendIntervalMs` to B; once data flows, B
+ * is killed (see {@link kill}). Once B's old system has stopped, the relay heals (no socket of the old
+ * pc is left to use it), B's signals pass again, and a new system with B's id starts and connects to
+ * A. Measures the new system's start → the first message from A it delivers, bounded by `timeoutMs`.
+ */
+async function remoteRestartRun(
+  url: string,
+  routes: Map<string, UdpRelay>,
+  killed: Set<string>,
+  name: string,
+  options: Required<RecoveryBenchOptions>,
+): Promise<RestartSample> {
+  const pair = await Pair.open(url, routes, name, options.timeoutMs);
+  const { aToB, bToA, aId, bId } = pair;
+  let received = 0;
+  bToA.messages$.subscribe(() => received++);
+  const sender = setInterval(() => {
+    try {
+      aToB.send('x');
+    } catch {
+      // A full outbox refuses the message; A just keeps trying.
+    }
+  }, options.sendIntervalMs);
+  try {
+    await within(
+      (async () => {
+        while (received < 10) await sleep(5);
+      })(),
+      options.timeoutMs,
+      `${name}: data before the kill`,
+      () => pair.detail(),
+    );
+    const killAt = performance.now();
+    await within(kill(pair, killed), options.timeoutMs, `${name}: old B stops`);
+    pair.relay.heal();
+    killed.delete(bId);
+    const startAt = performance.now();
+    const restarted = createNodePeerSystem({ localId: bId, url, room: pair.room });
+    pair.systems.push(restarted);
+    restarted.errors$.subscribe((e: PeerstateError) => pair.errors.push(`${bId}: ${e.code}: ${e.message}`));
+    const delivered = firstValueFrom(
+      restarted.messages$.pipe(
+        filter((m) => m.from === aId),
+        map(() => performance.now()),
+      ),
+    );
+    // The restarted app connects to its peer again, as it did on its first start.
+    restarted.connect(aId);
+    let startToDataMs: number | null = null;
+    try {
+      startToDataMs = (await within(delivered, options.timeoutMs, `${name}: data after restart`)) - startAt;
+    } catch (error) {
+      if (!(error instanceof DeadlineError)) throw error;
+    }
+    return {
+      startToDataMs,
+      stopMs: startAt - killAt,
+      senderStates: pair.aLog.since(killAt),
+      errors: pair.errorCodes(),
+    };
+  } finally {
+    clearInterval(sender);
+    await pair.close(options.timeoutMs);
+  }
+}
+
+/** One run of `run`, its failure caught: the error message, or the sample. */
+async function attempt<T>(
+  run: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Samples (ms) and failures of one case while it runs. */
+class Tally {
+  readonly samples: number[] = [];
+  runs = 0;
+  failures = 0;
+
+  stats(): CaseStats {
+    return { ...spread(this.samples), runs: this.runs, failures: this.failures };
+  }
+}
+
+/**
+ * Starts the signaling server, runs each selected case `runs` times (one run of every case in
+ * {@link RECOVERY_CASES} order, then the next run), closes the server, and resolves with each case's
+ * spread. A failed run is reported and counted, not thrown; only the server's start can reject.
  */
 export async function runRecoveryBench(
   options: RecoveryBenchOptions,
@@ -364,11 +546,13 @@ export async function runRecoveryBench(
   if (!Number.isInteger(options.runs) || options.runs < 1)
     throw new RangeError('runs must be an integer ≥ 1');
   const full: Required<RecoveryBenchOptions> = {
+    cases: RECOVERY_CASES,
     shortPartitionMs: 3_000,
     longPartitionMs: 20_000,
     sendIntervalMs: 20,
     ...options,
   };
+  const selected = new Set(full.cases);
   /** The relay of each peer id: its signals are rewritten to go through it. */
   const routes = new Map<string, UdpRelay>();
   /** Peer ids that are dead: their signals are dropped. */
@@ -382,73 +566,151 @@ export async function runRecoveryBench(
   const server: SignalingServer = await startSignalingServer({ host: '127.0.0.1', port: 0, transformSignal });
   reporter.progress(`signaling server at ${server.url}`);
   const tag = randomUUID().slice(0, 8);
+  const cuts = {
+    cut3s: { partitionMs: full.shortPartitionMs, twoSided: new Tally(), oneSided: new Tally() },
+    cut20s: { partitionMs: full.longPartitionMs, twoSided: new Tally(), oneSided: new Tally() },
+  };
+  const restart = { tally: new Tally(), delivered: 0, timedOut: 0 };
+  const dead = new Tally();
+  const failed = (label: string, error: string) => reporter.sample([`${label}  failed: ${error}`]);
   try {
-    const runs: RecoveryRun[] = [];
-    for (let run = 1; run <= options.runs; run++) {
-      reporter.progress(`run ${run}/${options.runs}: ${full.shortPartitionMs} ms partition`);
-      const short = await partitionRun(
-        server.url,
-        routes,
-        `${tag}-${run}-short`,
-        full.shortPartitionMs,
-        full,
-      );
-      reporter.progress(`run ${run}/${options.runs}: ${full.longPartitionMs} ms partition`);
-      const long = await partitionRun(server.url, routes, `${tag}-${run}-long`, full.longPartitionMs, full);
-      reporter.progress(`run ${run}/${options.runs}: dead peer`);
-      const dead = await deadPeerRun(server.url, routes, killed, `${tag}-${run}-dead`, full);
-      const result = { run, short, long, dead };
-      runs.push(result);
-      reporter.run(result);
+    for (let run = 1; run <= full.runs; run++) {
+      for (const which of RECOVERY_CASES) {
+        if (!selected.has(which)) continue;
+        const label = `run ${run}/${full.runs} ${which}`;
+        if (which === 'cut3s' || which === 'cut20s') {
+          const cut = cuts[which];
+          for (const detection of ['twoSided', 'oneSided'] as const) {
+            reporter.progress(`${label} ${detection}`);
+            const tally = cut[detection];
+            tally.runs++;
+            const name = `${tag}-${run}-${which}-${detection}`;
+            const result = await attempt(() =>
+              partitionRun(server.url, routes, name, cut.partitionMs, detection, full),
+            );
+            if (result.ok) {
+              tally.samples.push(result.value.healToDataMs);
+              reporter.sample(partitionLines(`${label} ${detection}`, result.value));
+            } else {
+              tally.failures++;
+              failed(`${label} ${detection}`, result.error);
+            }
+          }
+        } else if (which === 'remoteRestart') {
+          reporter.progress(label);
+          restart.tally.runs++;
+          const result = await attempt(() =>
+            remoteRestartRun(server.url, routes, killed, `${tag}-${run}-restart`, full),
+          );
+          if (!result.ok) {
+            restart.tally.failures++;
+            failed(label, result.error);
+            continue;
+          }
+          const sample = result.value;
+          if (sample.startToDataMs === null) restart.timedOut++;
+          else {
+            restart.delivered++;
+            restart.tally.samples.push(sample.startToDataMs);
+          }
+          reporter.sample(restartLines(label, sample, full.timeoutMs));
+        } else {
+          reporter.progress(label);
+          dead.runs++;
+          const result = await attempt(() =>
+            deadPeerRun(server.url, routes, killed, `${tag}-${run}-dead`, full),
+          );
+          if (result.ok) {
+            dead.samples.push(result.value.detectMs);
+            reporter.sample([
+              `${label}  detected ${ms(result.value.detectMs)} (→ ${result.value.nextState})`,
+            ]);
+          } else {
+            dead.failures++;
+            failed(label, result.error);
+          }
+        }
+      }
     }
-    return {
-      runs,
-      healToDataMs3s: median(runs.map((r) => r.short.healToDataMs)),
-      healToDataMs20s: median(runs.map((r) => r.long.healToDataMs)),
-      deadPeerDetectMs: median(runs.map((r) => r.dead.detectMs)),
-    };
   } finally {
     await server.close();
   }
+  const cutStats = (which: 'cut3s' | 'cut20s'): CutStats => ({
+    twoSided: cuts[which].twoSided.stats(),
+    oneSided: cuts[which].oneSided.stats(),
+  });
+  return {
+    ...(selected.has('cut3s') ? { cut3s: cutStats('cut3s') } : {}),
+    ...(selected.has('cut20s') ? { cut20s: cutStats('cut20s') } : {}),
+    ...(selected.has('remoteRestart')
+      ? {
+          remoteRestart: {
+            ...restart.tally.stats(),
+            delivered: restart.delivered,
+            timedOut: restart.timedOut,
+          },
+        }
+      : {}),
+    ...(selected.has('deadPeer') ? { deadPeer: dead.stats() } : {}),
+  };
 }
 
-/** The `--json` line: medians in ms (1 decimal). */
+/**
+ * The `--json` line: per case the spread in ms (1 decimal, `null` without a sample), runs and
+ * failures; the dead peer as its median detection time, `deadPeerDetectMs`. Cases not run are absent.
+ */
 export function recoveryJson(result: RecoveryBenchResult): string {
   return JSON.stringify({
-    healToDataMs3s: round(result.healToDataMs3s, 1),
-    healToDataMs20s: round(result.healToDataMs20s, 1),
-    deadPeerDetectMs: round(result.deadPeerDetectMs, 1),
+    ...(result.cut3s ? { cut3s: result.cut3s } : {}),
+    ...(result.cut20s ? { cut20s: result.cut20s } : {}),
+    ...(result.remoteRestart ? { remoteRestart: result.remoteRestart } : {}),
+    ...(result.deadPeer ? { deadPeerDetectMs: result.deadPeer.medianMs } : {}),
   });
 }
 
-const ms = (value: number) => `${value.toFixed(0).padStart(5)} ms`;
+const ms = (value: number | null) => (value === null ? '    — ms' : `${value.toFixed(0).padStart(5)} ms`);
 
-function partitionLine(label: string, s: PartitionSample): string {
-  return (
-    `  ${label}  heal→data ${ms(s.healToDataMs)}  heal→any ${ms(s.healToAnyMs)}  heal→connected ${ms(s.healToConnectedMs)}` +
-    `  pcs ${s.senderConnections}  lost ${s.lost}  misordered ${s.misordered}\n` +
-    `        errors   ${s.errors || 'none'}\n` +
-    `        sender   ${s.senderStates}\n        receiver ${s.receiverStates}`
-  );
-}
-
-/** Lines for one run: both partitions (with the state timelines since the block) and the dead peer. */
-export function recoveryRunLines(run: RecoveryRun): string[] {
+function partitionLines(label: string, s: PartitionSample): string[] {
   return [
-    `run ${run.run}`,
-    partitionLine(`${(run.short.partitionMs / 1000).toFixed(0).padStart(2)} s cut`, run.short),
-    partitionLine(`${(run.long.partitionMs / 1000).toFixed(0).padStart(2)} s cut`, run.long),
-    `  dead peer  detected ${ms(run.dead.detectMs)} (→ ${run.dead.nextState})`,
+    `${label}  heal→data ${ms(s.healToDataMs)}  heal→any ${ms(s.healToAnyMs)}  heal→connected ${ms(s.healToConnectedMs)}` +
+      `  pcs ${s.senderConnections}  lost ${s.lost}  misordered ${s.misordered}`,
+    `    errors   ${s.errors || 'none'}`,
+    `    sender   ${s.senderStates}`,
+    `    receiver ${s.receiverStates}`,
   ];
 }
 
-/** Human-readable summary lines: medians against the targets of issue 3. */
+function restartLines(label: string, s: RestartSample, timeoutMs: number): string[] {
+  const outcome =
+    s.startToDataMs === null ? `no data within ${timeoutMs} ms` : `start→data ${ms(s.startToDataMs)}`;
+  return [
+    `${label}  ${outcome}  (old B stopped in ${ms(s.stopMs)})`,
+    `    errors   ${s.errors || 'none'}`,
+    `    sender   ${s.senderStates}`,
+  ];
+}
+
+/** One human-readable line per case that ran: median, p95 and max in ms, runs and failures. */
 export function recoverySummaryLines(result: RecoveryBenchResult): string[] {
-  const verdict = (value: number, target: number) =>
-    value <= target ? 'ok' : `over the ${target} ms target`;
-  return [
-    `heal → data after a 3 s cut   median ${ms(result.healToDataMs3s)}  (${verdict(result.healToDataMs3s, 1_000)})`,
-    `heal → data after a 20 s cut  median ${ms(result.healToDataMs20s)}  (${verdict(result.healToDataMs20s, 1_000)})`,
-    `dead peer detected            median ${ms(result.deadPeerDetectMs)}  (${verdict(result.deadPeerDetectMs, 2_000)})`,
-  ];
+  const spreadText = (s: CaseStats) =>
+    `median ${ms(s.medianMs)}  p95 ${ms(s.p95Ms)}  max ${ms(s.maxMs)}  runs ${s.runs}  failures ${s.failures}`;
+  const lines: string[] = [];
+  for (const [which, seconds] of [
+    ['cut3s', 3],
+    ['cut20s', 20],
+  ] as const) {
+    const cut = result[which];
+    if (!cut) continue;
+    lines.push(`heal → data, ${seconds} s cut, two-sided detection   ${spreadText(cut.twoSided)}`);
+    lines.push(`heal → data, ${seconds} s cut, one-sided detection   ${spreadText(cut.oneSided)}`);
+  }
+  const restart = result.remoteRestart;
+  if (restart) {
+    lines.push(
+      `remote restart → first delivered message     ${spreadText(restart)}  delivered ${restart.delivered}  timed out ${restart.timedOut}`,
+    );
+  }
+  if (result.deadPeer)
+    lines.push(`dead peer detected                           ${spreadText(result.deadPeer)}`);
+  return lines;
 }

@@ -26,3 +26,20 @@ export function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
+
+/** Median, p95 and maximum of a set of samples, in ms (1 decimal); `null` each when there is none. */
+export interface Spread {
+  medianMs: number | null;
+  p95Ms: number | null;
+  maxMs: number | null;
+}
+
+/** The {@link Spread} of `samples` (ms): p95 by {@link quantile} (the maximum below 20 samples). */
+export function spread(samples: readonly number[]): Spread {
+  if (samples.length === 0) return { medianMs: null, p95Ms: null, maxMs: null };
+  return {
+    medianMs: round(median(samples), 1),
+    p95Ms: round(quantile(samples, 0.95), 1),
+    maxMs: round(Math.max(...samples), 1),
+  };
+}
