@@ -1,6 +1,6 @@
 /**
- * Race catalog: negotiation (glare), ICE generations and recovery (RACES.md ICE-6, ICE-8, ICE-9,
- * CB-6), on the scripted fakes with fake timers: the test settles every pc promise, delivers every
+ * Race catalog: negotiation (glare), ICE generations and recovery (docs/races.md: ICE-6, ICE-8, ICE-9,
+ * CB-6, RV-1, RV-4, RV-5), on the scripted fakes with fake timers: the test settles every pc promise, delivers every
  * frame and moves the clock.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
