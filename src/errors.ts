@@ -11,6 +11,7 @@ export type PeerstateErrorCode =
   | 'outbox-full'
   | 'message-too-large'
   | 'undelivered'
+  | 'received-undelivered'
   | 'send-failed'
   | 'operation-timeout'
   | 'operation-cancelled'

@@ -64,7 +64,10 @@ export interface PeerSystemOptions {
   operationTimeoutMs?: number;
   /** Remote candidates buffered per peer before the remote description is set. Default 256. */
   maxBufferedCandidates?: number;
-  /** Largest message accepted from a remote (after reassembly of chunks). Default 16 MiB. */
+  /**
+   * Largest message accepted from a remote (after reassembly of chunks), and the most bytes of
+   * received messages that wait for `connected` (none is emitted before). Default 16 MiB.
+   */
   maxMessageBytes?: number;
   /** Outbox bounds per peer, counting messages not yet acknowledged by the remote. Default 10000 messages, 16 MiB. */
   outbox?: { maxMessages?: number; maxBytes?: number };

@@ -15,7 +15,14 @@ import type {
 } from '../../machines/peer.js';
 import { isOfGeneration, peerMachine } from '../../machines/peer.js';
 import { PeerstateError, UndeliveredError } from '../errors.js';
-import { decodeFrame, encodeAck, encodeHello, encodePing, Reassembler } from '../protocol/frames.js';
+import {
+  decodeFrame,
+  encodeAck,
+  encodeHello,
+  encodePing,
+  payloadBytes,
+  Reassembler,
+} from '../protocol/frames.js';
 import type { Description } from '../protocol/signals.js';
 import type { ReconnectPolicy } from '../reconnect-policy.js';
 import type { BindingOptions, RtcImplementation } from '../rtc/binding.js';
@@ -133,10 +140,21 @@ function createReceiver(
         report(message.message);
         return;
       }
+      // Not connected yet: the message waits, bounded; one that does not fit is not taken (no
+      // acknowledgement, the inbox does not move), so the remote sends it again after the resume.
+      const bytes = payloadBytes(message.data);
+      if (!resources.delivering && resources.pendingBytes + bytes > maxMessageBytes) {
+        report(`message ${message.seq} refused: ${resources.pendingBytes} bytes already wait for connected`);
+        return;
+      }
       const verdict = resources.inbox.accept(message.seq);
       if (verdict === 'deliver') {
         resyncAsked = false;
-        registry.messages.next({ from: resources.remoteId, data: message.data });
+        if (resources.delivering) registry.messages.next({ from: resources.remoteId, data: message.data });
+        else {
+          resources.pending.push(message.data);
+          resources.pendingBytes += bytes;
+        }
       } else if (verdict === 'gap') {
         report(`message ${message.seq} arrived after ${resources.inbox.lastDelivered}`);
         if (!resyncAsked) {
@@ -186,6 +204,18 @@ function releaseHeld(registry: PeerResourceRegistry, resources: PeerResources | 
   const held = resources?.outbox.takeAll();
   if (resources && held && held.unsent.length + held.unacknowledged.length > 0) {
     registry.errors.next(new UndeliveredError(resources.remoteId, held));
+  }
+  // Received while not connected and closed before connecting again: said, never dropped silently.
+  if (resources && resources.pending.length > 0) {
+    registry.errors.next(
+      new PeerstateError(
+        'received-undelivered',
+        `${resources.pending.length} message(s) from ${resources.remoteId} arrived while not connected and the peer closed first`,
+        { peerId: resources.remoteId },
+      ),
+    );
+    resources.pending = [];
+    resources.pendingBytes = 0;
   }
 }
 
@@ -294,11 +324,17 @@ export function providePeerMachine(deps: PeerDependencies) {
               return;
             }
             case 'HEARTBEAT.START':
+              // Entering connected: what arrived before is delivered now, in order, then the rest as it comes.
+              resources.delivering = true;
+              for (const data of resources.pending.splice(0))
+                registry.messages.next({ from: resources.remoteId, data });
+              resources.pendingBytes = 0;
               lastReceivedAt = performance.now();
               clearInterval(heartbeat);
               heartbeat = setInterval(beat, deps.heartbeatIntervalMs);
               return;
             case 'HEARTBEAT.STOP':
+              resources.delivering = false;
               resumed = false;
               clearInterval(heartbeat);
               heartbeat = undefined;
@@ -306,6 +342,7 @@ export function providePeerMachine(deps: PeerDependencies) {
           }
         });
         return () => {
+          resources.delivering = false;
           clearInterval(heartbeat);
           receiver.dispose();
           binding.close();

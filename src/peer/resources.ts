@@ -39,6 +39,14 @@ export interface PeerResources {
    * carries only the resume point); taken by it, or by a resync while connected. Null: none pending.
    */
   remoteHello: HelloVerdict | null;
+  /**
+   * Whether received messages go to the application now: only while the peer is `connected`, so no
+   * message is seen before `state$` says so. Until then they wait in `pending`, in order.
+   */
+  delivering: boolean;
+  /** Messages received in order while not `connected`, and their payload bytes in total. */
+  pending: (string | Uint8Array)[];
+  pendingBytes: number;
 }
 
 /** Registry of every live peer actor's resources, with the system-wide streams they feed. */
@@ -61,6 +69,9 @@ export class PeerResourceRegistry {
       binding: null,
       instance,
       remoteHello: null,
+      delivering: false,
+      pending: [],
+      pendingBytes: 0,
     };
     this.byKey.set(key, resources);
     return resources;

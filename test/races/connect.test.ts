@@ -229,6 +229,71 @@ describe('routing between peers', () => {
     expect(completed).toBe(true);
   });
 
+  it("RV-6 no message is emitted before state$ says connected: the remote's first messages that overtake our handshake wait, in order", async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    const bob = await h.system('bob');
+    const toBob = alice.connect('bob');
+    const log: string[] = [];
+    toBob.state$.subscribe((s) => log.push(`state:${s}`));
+    toBob.messages$.subscribe((m) => log.push(`message:${String(m)}`));
+    await flushMicrotasks();
+    const pcA = h.pcOf('alice');
+    await h.quiesce(pcA);
+    const pcB = h.pcOf('bob');
+    const toAlice = bob.peer('alice');
+    toAlice?.send('early 1');
+    toAlice?.send('early 2');
+    await h.quiesce(pcA, pcB);
+    // bob is up first: his hello and first messages reach alice while her transport still checks.
+    pcB.setConnectionState('connected');
+    for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+    await flushMicrotasks();
+    await exchange(pcA, pcB);
+    expect(toBob.state).toBe('connecting');
+    expect(log).toEqual(['state:connecting']);
+    pcA.setConnectionState('connected');
+    await flushMicrotasks();
+    await exchange(pcA, pcB);
+    expect(log).toEqual([
+      'state:connecting',
+      'state:handshaking',
+      'state:connected',
+      'message:early 1',
+      'message:early 2',
+    ]);
+  });
+
+  it('RV-6 messages waiting for connected are bounded: one that does not fit is refused unacknowledged and comes again after the resume', async () => {
+    h = createHarness();
+    const alice = await h.system('alice', { maxMessageBytes: 10 });
+    const bob = await h.system('bob');
+    const toBob = alice.connect('bob');
+    const got: string[] = [];
+    const errors: string[] = [];
+    toBob.messages$.subscribe((m) => got.push(String(m)));
+    toBob.errors$.subscribe((e) => errors.push(e.code));
+    await flushMicrotasks();
+    const pcA = h.pcOf('alice');
+    await h.quiesce(pcA);
+    const pcB = h.pcOf('bob');
+    const toAlice = bob.peer('alice');
+    for (const m of ['aaaa', 'bbbb', 'cccc']) toAlice?.send(m);
+    await h.quiesce(pcA, pcB);
+    pcB.setConnectionState('connected');
+    for (const pc of [pcA, pcB]) pc.channels[0]?.open();
+    await flushMicrotasks();
+    await exchange(pcA, pcB);
+    // 8 of 10 bytes wait; the third would not fit.
+    expect(got).toEqual([]);
+    expect(errors).toContain('invalid-frame');
+    pcA.setConnectionState('connected');
+    await flushMicrotasks();
+    await exchange(pcA, pcB);
+    expect(toBob.state).toBe('connected');
+    expect(got).toEqual(['aaaa', 'bbbb', 'cccc']);
+  });
+
   it('RC-9 connect(peerId) twice at once: one actor, one RTCPeerConnection', async () => {
     h = createHarness();
     const alice = await h.system('alice');
