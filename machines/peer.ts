@@ -360,7 +360,9 @@ export const peerMachine = setup({
       return signalFor(context, { type: 'candidate', candidate: event.candidate });
     }),
     sendHello: sendTo(signaling, ({ context }) => signalFor(context, { type: 'hello' })),
-    sendBye: sendTo(signaling, ({ context }) => signalFor(context, { type: 'bye' })),
+    sendBye: sendTo(signaling, ({ context }) =>
+      signalFor(context, { type: 'bye', recipient: context.remoteInstance ?? undefined }),
+    ),
     /** Sends our resume frame over the data channel (where delivery resumes). Supplied from src/. */
     sendChannelHello: () => notProvided('sendChannelHello'),
     /** Puts a message at the end of the outbox. Supplied from src/. */

@@ -145,11 +145,26 @@ function ensurePeer(
       maxBufferedCandidates: context.maxBufferedCandidates,
       maxIceRestarts: context.maxIceRestarts,
       maxReconnects: context.maxReconnects,
-      instance: `${context.epoch}.${key}`,
+      instance: peerInstance(context.epoch, String(key)),
     },
   });
   enqueue.assign({ nextKey: key + 1 });
   enqueue.emit({ type: 'peerSpawned', peerId, incoming });
+}
+
+/** The `instance` a peer actor signs its signals with: the system's epoch and the actor's child id. */
+function peerInstance(epoch: string, childId: string): string {
+  return `${epoch}.${childId}`;
+}
+
+/**
+ * A bye hangs up nothing when no actor of ours is there to take it, or when it names (`recipient`)
+ * an actor of ours that is gone: it overtook our own close and a new `connect` (RV-7).
+ */
+function isByeForNobody(signal: Signal, peer: AnyActorRef | undefined, epoch: string): boolean {
+  if (signal.type !== 'bye') return false;
+  if (!peer) return true;
+  return signal.recipient !== undefined && signal.recipient !== peerInstance(epoch, peer.id);
 }
 
 /** Peer ref resolver for `sendTo`, evaluated when the event is sent (after a spawn in the same step). */
@@ -193,6 +208,7 @@ export const systemMachine = setup({
       const { frame, generation } = event;
       if (frame.type !== 'signal') return;
       const peer = peerOf(system, frame.from);
+      if (isByeForNobody(frame.signal, peer, context.epoch)) return;
       if (!peer) {
         if (!check('isAccepted')) {
           enqueue.emit({ type: 'refusedPeer', peerId: frame.from });

@@ -7,7 +7,7 @@ export { PEER_STATES, peerStateOf } from '../machines/peer.js';
 export * from './errors.js';
 export type { PeerSystemOptions } from './options.js';
 export type { PeerMessage } from './peer/resources.js';
-export type { PeerHandle, PeerState } from './peer-handle.js';
+export type { PeerHandle, PeerRecovery, PeerState } from './peer-handle.js';
 export type { Candidate, Description, Signal } from './protocol/signals.js';
 export type { ExponentialBackoffOptions, ReconnectPolicy } from './reconnect-policy.js';
 export { exponentialBackoff } from './reconnect-policy.js';

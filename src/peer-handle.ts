@@ -39,6 +39,14 @@ export interface PeerHandle {
   readonly state: PeerState;
   /** Top-level states, starting with the current one; completes when the peer is closed. */
   readonly state$: Observable<PeerState>;
+  /**
+   * How hard the peer is working to get back to `connected`, starting with the current figures, then
+   * on every change; completes when the peer is closed. During a long outage the counts keep growing
+   * (with the defaults reconnects never stop while the remote is present), and `remotePresent` says
+   * whether the peer is waiting for the remote to come back to the room rather than for the network.
+   * @example peer.recovery$.subscribe(({ reconnects }) => reconnects >= 3 && showBanner('reconnecting…'))
+   */
+  readonly recovery$: Observable<PeerRecovery>;
   /** Messages from this peer, in order, each once. Hot: subscribe right after `connect`. */
   readonly messages$: Observable<string | Uint8Array>;
   /** Errors concerning this peer. */
@@ -70,6 +78,27 @@ export interface PeerHandle {
   restartIce(): void;
   /** Cuts a reconnect backoff short: the next attempt starts now (RC-10). */
   retryNow(): void;
+}
+
+/**
+ * A peer's recovery figures (the peer chart's context): both counts are 0 while `connected` and
+ * count the attempts since it was last connected.
+ */
+export interface PeerRecovery {
+  /** ICE restarts tried on the current RTCPeerConnection (webrtc-pc §4.4.1.6 restartIce). */
+  iceRestarts: number;
+  /** Full reconnects (a new RTCPeerConnection after backoff) tried. */
+  reconnects: number;
+  /** Whether the remote is present in the signaling room, as last reported by the server. */
+  remotePresent: boolean;
+}
+
+const sameRecovery = (a: PeerRecovery, b: PeerRecovery) =>
+  a.iceRestarts === b.iceRestarts && a.reconnects === b.reconnects && a.remotePresent === b.remotePresent;
+
+function recoveryOf(snapshot: ReturnType<PeerActor['getSnapshot']>): PeerRecovery {
+  const { iceRestarts, reconnects, remotePresent } = snapshot.context;
+  return { iceRestarts, reconnects, remotePresent };
 }
 
 /** What handles are views of: the peers' resources and the system's streams. */
@@ -139,6 +168,10 @@ export function createPeerHandle(ref: PeerActor, sources: PeerHandleSources): Pe
         startWith(peerStateOf(ref.getSnapshot())),
       ),
     ).pipe(distinctUntilChanged()),
+    recovery$: defer(() => from(ref).pipe(startWith(ref.getSnapshot()))).pipe(
+      map(recoveryOf),
+      distinctUntilChanged(sameRecovery),
+    ),
     messages$: sources.messages$.pipe(
       filter((m) => m.from === id),
       map((m) => m.data),

@@ -57,13 +57,14 @@ export const candidateSchema = z.object({
  * - `candidate`: a trickled ICE candidate; `null` means end-of-candidates (RFC 8838 §4.5).
  * - `hello`: "I want a connection": sent by the polite side so that an impolite side that has no
  *   actor yet starts one and makes the offer.
- * - `bye`: the sender closed its side on purpose.
+ * - `bye`: the sender closed its side on purpose. `recipient` is the `instance` of the peer actor it
+ *   hangs up on, when the sender knows it: a bye that overtakes our own close and reconnect finds a
+ *   newer actor of ours and must not hang it up.
  *
  * `connection` numbers the sender's RTCPeerConnections towards this peer (1, 2, ...): a signal of a
  * newer connection says the remote replaced its pc (a full reconnect), one of an older connection is
  * stale. Absent means 0. `instance` names the sending peer actor: a remote that restarts gets a new
- * one and numbers its connections from 1 again. `instance` names the sending peer actor (a remote that restarts gets a new
- * one and numbers its connections from 1 again).
+ * one and numbers its connections from 1 again.
  */
 const connection = z
   .number()
@@ -76,7 +77,7 @@ export const signalSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('description'), description: descriptionSchema, instance, connection }),
   z.object({ type: z.literal('candidate'), candidate: candidateSchema.nullable(), instance, connection }),
   z.object({ type: z.literal('hello'), instance, connection }),
-  z.object({ type: z.literal('bye'), instance, connection }),
+  z.object({ type: z.literal('bye'), instance, connection, recipient: instance }),
 ]);
 
 const v = z.literal(PROTOCOL_VERSION);

@@ -291,9 +291,11 @@ export function peerModel(options: PeerModelOptions = {}): ChartModel<PeerWorld>
         payloads: (type, s, w) =>
           senders(s, ['current', 'newer']).map((sender) => ({ type, generation: w.session, ...sender })),
       },
+      // A bye reaches only an actor that exists: the system spawns none for it (RV-7).
       'SIGNAL.BYE': {
         payloads: (type, s, w) =>
           senders(s, ['current']).map((sender) => ({ type, generation: w.session, ...sender })),
+        when: exists,
       },
       'REMOTE_DESCRIPTION.SET': { internal: true },
       'PC.ICE_CANDIDATE': {

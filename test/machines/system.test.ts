@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PeerActor } from '../../machines/peer.js';
+import { peerStateOf } from '../../machines/peer.js';
 import type { SystemEvent } from '../../machines/system.js';
 import { SIGNALING_CHILD_ID } from '../../machines/system.js';
 import type { ServerFrame, Signal } from '../../src/protocol/signals.js';
@@ -254,6 +255,24 @@ describe('system chart: spawning and routing', () => {
       { type: 'peerSpawned', peerId: 'bob', incoming: false },
       { type: 'peerSpawned', peerId: 'bob', incoming: true },
     ]);
+  });
+
+  it('RV-7 a bye spawns no actor, and one naming an actor of ours that is gone hangs up none', () => {
+    const h = startSystem();
+    h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: ['bob', 'zoe'] });
+    h.send(signalFrame('zoe', { type: 'bye' }, 1));
+    expect(h.spawned).toEqual([]);
+    h.send({ type: 'CONNECT', peerId: 'bob' });
+    const bob = h.peer('bob');
+    if (!bob) throw new Error('no actor for bob');
+    const own = bob.getSnapshot().context.instance;
+    expect(peerStateOf(bob.getSnapshot())).toBe('connecting');
+    // A late bye for the actor we closed before this one: not delivered.
+    h.send(signalFrame('bob', { type: 'bye', recipient: `${own}-closed` }, 1));
+    expect(peerStateOf(bob.getSnapshot())).toBe('connecting');
+    // A bye for this actor hangs it up.
+    h.send(signalFrame('bob', { type: 'bye', recipient: own }, 1));
+    expect(peerStateOf(bob.getSnapshot())).toBe('disconnected');
   });
 
   it('presence frames send REMOTE.PRESENT / REMOTE.ABSENT to the peer and track who is present', () => {

@@ -10,7 +10,14 @@
  * 3. at most one actor per peer id in a system, and never more open pcs in a system than it has live peer
  *    actors (each actor owns at most one pc);
  * 4. every peer is in a state of the chart when the run ends;
- * 5. nothing is thrown into the event loop (no unhandled rejection, no uncaught exception, no actor error).
+ * 5. nothing is thrown into the event loop (no unhandled rejection, no uncaught exception, no actor error);
+ * 6. what a system receives from a peer id comes once and in the order it was sent: each message
+ *    names its sender and a number that grows per sender, across closes, reconnects and restarts
+ *    of either side (RR, RV-7);
+ * 7. a message is emitted only while its peer is `connected` (RV-6).
+ *
+ * Besides the user calls, a run may restart a system (stop it and start a new one with the same id:
+ * a remote restart, RR) or close a peer and connect to it again at once (RV-7).
  */
 import fc from 'fast-check';
 import type { PeerSnapshot } from '../../machines/peer.js';
@@ -29,6 +36,8 @@ export type Stimulus =
   | { kind: 'close'; from: number; to: number }
   | { kind: 'send'; from: number; to: number }
   | { kind: 'stop'; who: number }
+  | { kind: 'restart'; who: number }
+  | { kind: 'closeConnect'; from: number; to: number }
   | { kind: 'pcState'; pc: number; state: 'disconnected' | 'failed' | 'connected' }
   | { kind: 'rejectNext'; pc: number }
   | { kind: 'dropSocket'; who: number }
@@ -51,6 +60,8 @@ export function planArbitrary(): fc.Arbitrary<Plan> {
       { weight: 1, arbitrary: pair.map(([from, to]) => ({ kind: 'close' as const, from, to })) },
       { weight: 2, arbitrary: pair.map(([from, to]) => ({ kind: 'send' as const, from, to })) },
       { weight: 1, arbitrary: peer.map((who) => ({ kind: 'stop' as const, who })) },
+      { weight: 1, arbitrary: peer.map((who) => ({ kind: 'restart' as const, who })) },
+      { weight: 1, arbitrary: pair.map(([from, to]) => ({ kind: 'closeConnect' as const, from, to })) },
       {
         weight: 1,
         arbitrary: fc.record({
@@ -82,6 +93,8 @@ export interface RunStats {
   steps: number;
   candidatesApplied: number;
   connectedPeers: number;
+  /** Messages emitted to the applications (checked by invariants 6 and 7). */
+  messagesReceived: number;
 }
 
 /** Runs one scenario under the scheduler; resolves with the invariant violations (empty: none). */
@@ -95,6 +108,7 @@ export async function runInterleaving(
   const hub = createFakeSignaling();
   const pcs: { pc: FakeRTCPeerConnection; owner: string }[] = [];
   const rejectNext = new Set<FakeRTCPeerConnection>();
+  const inFlight = new Map<FakeRTCPeerConnection, (string | ArrayBuffer | ArrayBufferView)[]>();
   const latestSocket = new Map<string, FakeWebSocket>();
   const unhandled = (reason: unknown) => violations.push(`thrown into the event loop: ${String(reason)}`);
   process.on('unhandledRejection', unhandled);
@@ -120,11 +134,19 @@ export async function runInterleaving(
     });
 
   const systems: PeerSystem[] = [];
-  for (let i = 0; i < plan.peers; i++) {
+  // Invariant 6: per sender id, the next message number; per receiving system and sender, the last
+  // number received.
+  const nextNumber = new Map<string, number>();
+  const lastReceived = new Map<PeerSystem, Map<string, number>>();
+  // pcs are owned by a system run, not an id: a restarted system's old pcs close as its stop goes on.
+  const ownerOf = new Map<PeerSystem, string>();
+  let runs = 0;
+  const startSystem = (i: number): PeerSystem => {
     const localId = ids[i] as string;
+    const owner = `${localId}@${++runs}`;
     const rtc = createFakeRtc({
       hooks: {
-        onConnection: (pc) => pcs.push({ pc, owner: localId }),
+        onConnection: (pc) => pcs.push({ pc, owner }),
         onOperation: (pc, op) => {
           if (op.name === 'addIceCandidate' && pc.remoteDescription === null) {
             violations.push(`${localId}: candidate applied before a remote description`);
@@ -148,8 +170,15 @@ export async function runInterleaving(
             }
           });
         },
-        onSend: (pc, _channel, frame) =>
+        // The data channel is reliable and ordered (SCTP): a pc's frames leave in the order sent,
+        // each at a moment the scheduler picks.
+        onSend: (pc, _channel, sent) => {
+          const queue = inFlight.get(pc) ?? [];
+          inFlight.set(pc, queue);
+          queue.push(sent);
           later(`${localId} frame`, () => {
+            const frame = queue.shift();
+            if (!frame) return;
             const remote = pcs.find(
               ({ pc: other }) =>
                 other !== pc &&
@@ -159,7 +188,8 @@ export async function runInterleaving(
             );
             const channel = remote?.pc.channels[0];
             if (channel?.readyState === 'open') channel.receive(toArrayBuffer(frame));
-          }),
+          });
+        },
       },
     });
     const WebSocketImpl = hub.WebSocket;
@@ -184,9 +214,28 @@ export async function runInterleaving(
       connectTimeoutMs: 4_000,
     });
     system.actor.subscribe({ error: (e) => violations.push(`${localId}: actor error ${String(e)}`) });
-    systems.push(system);
-  }
+    const received = new Map<string, number>();
+    lastReceived.set(system, received);
+    system.messages$.subscribe(({ from, data }) => {
+      const [sender, number] = String(data).split('#');
+      const n = Number(number);
+      if (sender !== from) violations.push(`${localId}: a message of ${sender} emitted as ${from}'s`);
+      if (n <= (received.get(from) ?? 0))
+        violations.push(
+          `${localId}: message ${n} from ${from} after ${received.get(from)} (duplicate or reordered)`,
+        );
+      received.set(from, n);
+      if (stats) stats.messagesReceived++;
+      const state = system.peer(from)?.state;
+      if (state !== 'connected') violations.push(`${localId}: message from ${from} emitted while ${state}`);
+    });
+    ownerOf.set(system, owner);
+    systems[i] = system;
+    return system;
+  };
+  for (let i = 0; i < plan.peers; i++) startSystem(i);
 
+  const stopped: PeerSystem[] = [];
   const checkCounts = () => {
     for (const [i, system] of systems.entries()) {
       const remotes: string[] = [];
@@ -196,7 +245,7 @@ export async function runInterleaving(
         if (snapshot.status === 'active') remotes.push(snapshot.context.remoteId);
       }
       if (new Set(remotes).size !== remotes.length) violations.push(`${ids[i]}: two actors for one peer id`);
-      const open = pcs.filter(({ pc, owner }) => owner === ids[i] && !pc.closed).length;
+      const open = pcs.filter(({ pc, owner }) => owner === ownerOf.get(system) && !pc.closed).length;
       if (open > remotes.length)
         violations.push(`${ids[i]}: ${open} open pcs for ${remotes.length} peer actors`);
     }
@@ -213,10 +262,24 @@ export async function runInterleaving(
         case 'close':
           systems[stimulus.from]?.peer(ids[stimulus.to] as string)?.close();
           break;
+        case 'closeConnect': {
+          const system = systems[stimulus.from];
+          system?.peer(ids[stimulus.to] as string)?.close();
+          if (system?.actor.getSnapshot().status === 'active') system.connect(ids[stimulus.to] as string);
+          break;
+        }
         case 'send': {
-          const handle = systems[stimulus.from]?.peer(ids[stimulus.to] as string);
+          // To the peer's handle, connecting first if there is none (connect gives the existing one).
+          const system = systems[stimulus.from];
+          const handle =
+            system?.actor.getSnapshot().status === 'active'
+              ? system.connect(ids[stimulus.to] as string)
+              : undefined;
+          const sender = ids[stimulus.from] as string;
+          const n = (nextNumber.get(sender) ?? 0) + 1;
           try {
-            handle?.send('m');
+            handle?.send(`${sender}#${n}`);
+            nextNumber.set(sender, n);
           } catch (error) {
             if (!(error instanceof Error && 'code' in error))
               violations.push(`send threw an untyped error: ${String(error)}`);
@@ -226,6 +289,15 @@ export async function runInterleaving(
         case 'stop':
           void systems[stimulus.who]?.stop();
           break;
+        case 'restart': {
+          const old = systems[stimulus.who];
+          if (old?.actor.getSnapshot().status !== 'active') break;
+          // The old system goes away at once, as a killed process would; a new one takes its id.
+          void old.stop();
+          stopped.push(old);
+          startSystem(stimulus.who);
+          break;
+        }
         case 'pcState': {
           const target = pcs[stimulus.pc];
           if (target && !target.pc.closed) target.pc.setConnectionState(stimulus.state);
@@ -274,7 +346,7 @@ export async function runInterleaving(
         );
     }
   }
-  await Promise.all(systems.map((system) => system.stop()));
+  await Promise.all([...systems, ...stopped].map((system) => system.stop()));
   await flushMicrotasks();
   process.off('unhandledRejection', unhandled);
   process.off('uncaughtException', unhandled);

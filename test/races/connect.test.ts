@@ -11,7 +11,7 @@ import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import { toArrayBuffer } from '../support/bytes.js';
 import { flushMicrotasks } from '../support/microtasks.js';
 import type { Harness } from './harness.js';
-import { createHarness, exchange, settle } from './harness.js';
+import { createHarness, exchange, link, settle } from './harness.js';
 
 let h: Harness;
 const text = new TextDecoder();
@@ -388,10 +388,7 @@ describe('handshake and delivery', () => {
     await h.deliverAll();
     const pcB = h.pcOf('bob');
     await h.quiesce(pcA, pcB);
-    for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
-    for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-    await flushMicrotasks();
-    await exchange(pcA, pcB);
+    await link(pcA, pcB);
     const data = (pcA.channels[0]?.sent ?? [])
       .map((f) => decodeFrame(toArrayBuffer(f)))
       .filter((f) => f.kind === 'last');
@@ -516,5 +513,71 @@ describe('lifetimes', () => {
     }
     expect(h.hub.sockets.every((s) => s.readyState === 3)).toBe(true);
     expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore);
+  });
+});
+
+describe('close, then connect again at once (RV-7)', () => {
+  /** Settles and delivers until the newest pcs of alice and bob are connected with open channels. */
+  async function linkNewest(): Promise<void> {
+    const pcA = h.pcOf('alice');
+    await h.quiesce(pcA);
+    const pcB = h.pcOf('bob');
+    await h.quiesce(pcA, pcB);
+    await link(pcA, pcB);
+  }
+
+  it('RV-7 one side closes and connects again at once: the new link connects and the message is delivered', async () => {
+    h = createHarness();
+    const { alice, bob, toBob, toAlice } = await h.connectedPair();
+    const got: string[] = [];
+    toAlice.messages$.subscribe((m) => got.push(String(m)));
+    toBob.close();
+    const again = alice.connect('bob');
+    again.send('after');
+    await linkNewest();
+    expect(again).not.toBe(toBob);
+    expect(again.state).toBe('connected');
+    // bob's actor took the bye (disconnected), then alice's new offer: the same handle links again.
+    expect(bob.peer('alice')).toBe(toAlice);
+    expect(toAlice.state).toBe('connected');
+    expect(got).toEqual(['after']);
+  });
+
+  it("RV-7 both sides close, one connects again at once: the remote's late bye does not hang up the new link", async () => {
+    h = createHarness();
+    const { alice, bob, toBob, toAlice } = await h.connectedPair();
+    const incoming: PeerHandle[] = [];
+    const got: string[] = [];
+    bob.incoming$.subscribe((peer) => {
+      incoming.push(peer);
+      peer.messages$.subscribe((m) => got.push(String(m)));
+    });
+    toBob.close();
+    toAlice.close();
+    // bob's bye is still in flight to alice when she connects again.
+    const again = alice.connect('bob');
+    again.send('after');
+    await linkNewest();
+    expect(again.state).toBe('connected');
+    expect(incoming.map((peer) => peer.id)).toEqual(['alice']);
+    expect(incoming[0]?.state).toBe('connected');
+    expect(got).toEqual(['after']);
+  });
+
+  it('RV-7 both sides close and both connect again at once: one link, connected, messages both ways', async () => {
+    h = createHarness();
+    const { alice, bob, toBob, toAlice } = await h.connectedPair();
+    toBob.close();
+    toAlice.close();
+    const a = alice.connect('bob');
+    const b = bob.connect('alice');
+    const got = { a: [] as string[], b: [] as string[] };
+    a.messages$.subscribe((m) => got.a.push(String(m)));
+    b.messages$.subscribe((m) => got.b.push(String(m)));
+    a.send('to bob');
+    b.send('to alice');
+    await linkNewest();
+    expect([a.state, b.state]).toEqual(['connected', 'connected']);
+    expect(got).toEqual({ a: ['to alice'], b: ['to bob'] });
   });
 });

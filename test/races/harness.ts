@@ -22,6 +22,14 @@ export async function exchange(a: FakeRTCPeerConnection, b: FakeRTCPeerConnectio
   return cursors;
 }
 
+/** Brings both pcs' transports up and opens their channels, then exchanges frames until quiet. */
+export async function link(a: FakeRTCPeerConnection, b: FakeRTCPeerConnection) {
+  for (const pc of [a, b]) pc.setConnectionState('connected');
+  for (const pc of [a, b]) pc.channels[0]?.open();
+  await flushMicrotasks();
+  return exchange(a, b);
+}
+
 /** alice and bob connected on the fakes, with the pcs and the frame cursors between them. */
 export interface ConnectedPair {
   alice: PeerSystem;
@@ -121,10 +129,7 @@ export function createHarness(): Harness {
       await this.quiesce(pcA);
       const pcB = this.pcOf('bob');
       await this.quiesce(pcA, pcB);
-      for (const pc of [pcA, pcB]) pc.setConnectionState('connected');
-      for (const pc of [pcA, pcB]) pc.channels[0]?.open();
-      await flushMicrotasks();
-      const cursors = await exchange(pcA, pcB);
+      const cursors = await link(pcA, pcB);
       const toAlice = bob.peer('alice');
       if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected') {
         throw new Error('pair did not connect');

@@ -1,10 +1,10 @@
 /**
  * Race catalog: negotiation (glare), ICE generations and recovery (docs/races.md: ICE-6, ICE-8, ICE-9,
- * CB-6, RV-1, RV-4, RV-5), on the scripted fakes with fake timers: the test settles every pc promise, delivers every
+ * CB-6, RV-1, RV-4, RV-5, RV-8), on the scripted fakes with fake timers: the test settles every pc promise, delivers every
  * frame and moves the clock.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { PeerstateError } from '../../src/index.js';
+import type { PeerRecovery, PeerstateError } from '../../src/index.js';
 import type { FakeRTCPeerConnection } from '../../src/testing/index.js';
 import { flushMicrotasks } from '../support/microtasks.js';
 import { useFakeTime } from '../support/time.js';
@@ -208,6 +208,34 @@ describe('recovery (ICE-9)', () => {
     // Each attempt's pc was closed before the next: at most the current one is open.
     expect(h.pcs.filter((pc) => !pc.closed).length).toBeLessThanOrEqual(1);
     expect(h.pcs.length).toBeGreaterThan(10);
+  });
+
+  it('RV-8 a long outage is visible: recovery$ counts the reconnects while the remote is present, and says when it left', async () => {
+    h = createHarness();
+    useFakeTime();
+    const alice = await h.system('alice', { connectTimeoutMs: 1_000 });
+    const bob = await h.system('bob');
+    const toBob = alice.connect('bob');
+    const seen: PeerRecovery[] = [];
+    toBob.recovery$.subscribe((r) => seen.push(r));
+    await flushMicrotasks();
+    // bob is present but nothing he would answer is delivered: every attempt times out.
+    await vi.advanceTimersByTimeAsync(30_000);
+    const counts = seen.map((r) => r.reconnects);
+    expect(counts[0]).toBe(0);
+    expect(counts.at(-1)).toBeGreaterThanOrEqual(3);
+    // One figure per change, never a repeat; the count only grows while the outage lasts.
+    expect(counts.every((n, i) => i === 0 || n >= (counts[i - 1] ?? 0))).toBe(true);
+    expect(seen.every((r, i) => i === 0 || JSON.stringify(r) !== JSON.stringify(seen[i - 1]))).toBe(true);
+    expect(seen.at(-1)?.remotePresent).toBe(true);
+    // bob leaves the room: the peer says so and waits for him instead of reconnecting.
+    await bob.stop();
+    await h.deliverAll();
+    const reconnectsWhenLeft = seen.at(-1)?.reconnects;
+    expect(seen.at(-1)?.remotePresent).toBe(false);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(seen.at(-1)?.reconnects).toBe(reconnectsWhenLeft);
+    expect(toBob.state).toBe('discovering');
   });
 
   it('ICE-9 a reconnect policy that gives up (null) sends the peer to failed instead of backing off', async () => {
