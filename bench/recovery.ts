@@ -20,6 +20,10 @@
  *   the new B starts and connects to A, as a restarted app would. Measured: the new system's start →
  *   the first message from A delivered to it, while A keeps sending. A run that delivers nothing
  *   within the timeout counts as timed out, not as a failure of the bench.
+ * - `signalingRestart`: on a signaling server of its own, restartIce → A's peer `connected` again is
+ *   timed; the server is closed and started again on the same port (a new session generation for
+ *   both systems, the data channel untouched) and restartIce is timed again; then a 3 s cut on the new
+ *   session, heal → data as in `cut3s`.
  * - `deadPeer`: B dies without goodbye (UDP paths blocked, its signals dropped by the server from then
  *   on, its system stopped); measured: the kill → A's peer leaving `connected` (the heartbeat's
  *   verdict, or ICE's, whichever comes first).
@@ -40,10 +44,11 @@ import { createUdpRelay, type UdpRelay } from '../src/node/udp-relay.js';
 import type { Signal } from '../src/protocol/signals.js';
 import { type SignalingServer, startSignalingServer } from '../src/server/index.js';
 import { DeadlineError, within } from './deadline.js';
+import { NumberedStream } from './numbered-stream.js';
 import { type Spread, spread } from './stats.js';
 
 /** The cases of the recovery benchmark, in the order each run goes through them. */
-export const RECOVERY_CASES = ['cut3s', 'cut20s', 'remoteRestart', 'deadPeer'] as const;
+export const RECOVERY_CASES = ['cut3s', 'cut20s', 'remoteRestart', 'signalingRestart', 'deadPeer'] as const;
 
 /** One case of the recovery benchmark (`--cases`). */
 export type RecoveryCase = (typeof RECOVERY_CASES)[number];
@@ -105,6 +110,20 @@ export interface RestartSample {
   errors: string;
 }
 
+/** One signaling-restart run. Times in ms. */
+export interface SignalingRestartSample {
+  /** restartIce → connected again, before the server restarts. */
+  restartIceBeforeMs: number;
+  /** The same on the new session, after the server restarted on the same port. */
+  restartIceAfterMs: number;
+  /** The server closed → both systems' signaling open again (includes the restart itself). */
+  reopenMs: number;
+  /** A short cut on the new session: heal → the first message sent after the heal received. */
+  cutHealToDataMs: number;
+  /** Codes of the errors either system reported, with counts. */
+  errors: string;
+}
+
 /** One dead-peer run. Times in ms. */
 export interface DeadPeerSample {
   /** kill → the survivor's peer leaves `connected`. */
@@ -133,11 +152,19 @@ export interface RestartStats extends CaseStats {
   timedOut: number;
 }
 
+/** The signaling-restart case: restartIce before and after, and a short cut after, each a spread. */
+export interface SignalingRestartStats {
+  restartIceBefore: CaseStats;
+  restartIceAfter: CaseStats;
+  cutAfter: CaseStats;
+}
+
 /** What the benchmark measured; a case that was not run is absent. */
 export interface RecoveryBenchResult {
   cut3s?: CutStats;
   cut20s?: CutStats;
   remoteRestart?: RestartStats;
+  signalingRestart?: SignalingRestartStats;
   deadPeer?: CaseStats;
 }
 
@@ -323,82 +350,116 @@ async function partitionRun(
   const pair = await Pair.open(url, routes, name, options.timeoutMs, {
     ...(detection === 'oneSided' ? { a: quietHeartbeat(partitionMs, options.timeoutMs) } : {}),
   });
-  const { relay, aToB, bToA, aLog, bLog } = pair;
-  const received: number[] = [];
-  let healAt = Number.POSITIVE_INFINITY;
-  let healSeq = Number.POSITIVE_INFINITY;
-  let firstAfterHealAt = 0;
-  let dataAt = 0;
-  let resolveData: () => void = () => {};
-  const data = new Promise<void>((resolve) => {
-    resolveData = resolve;
-  });
-  bToA.messages$.subscribe((m) => {
-    const now = performance.now();
-    const seq = Number(m);
-    received.push(seq);
-    if (now >= healAt && firstAfterHealAt === 0) firstAfterHealAt = now;
-    if (seq >= healSeq && dataAt === 0) {
-      dataAt = now;
-      resolveData();
-    }
-  });
-  let seq = 0;
-  const sender = setInterval(() => {
-    try {
-      aToB.send(String(seq));
-      seq++;
-    } catch {
-      // A full outbox refuses the message (OutboxFullError): it was not accepted, so not counted.
-    }
-  }, options.sendIntervalMs);
-  const connection = () => aToB.actor.getSnapshot().context.connection;
+  const stream = new NumberedStream(pair.aToB, pair.bToA, options.sendIntervalMs);
   try {
-    // Data flows before the cut.
-    await within(
-      (async () => {
-        while (received.length < 10) await sleep(5);
-      })(),
-      options.timeoutMs,
-      `${name}: data before the partition`,
-      () => pair.detail(),
+    await within(stream.reach(10), options.timeoutMs, `${name}: data before the partition`, () =>
+      pair.detail(),
     );
-    const connectionBefore = connection();
-    const blockAt = performance.now();
-    relay.block();
-    await sleep(partitionMs);
-    relay.heal();
-    healAt = performance.now();
-    healSeq = seq;
-    const connectedAgain =
-      aToB.state === 'connected' ? Promise.resolve(healAt) : aLog.next((s) => s === 'connected');
-    await within(data, options.timeoutMs, `${name}: data after heal`, () => pair.detail());
-    const connectedAt = await within(connectedAgain, options.timeoutMs, `${name}: connected after heal`);
-    clearInterval(sender);
-    const sent = seq;
-    // What can still arrive: up to 3 s for the tail.
-    const deadline = performance.now() + 3_000;
-    while (new Set(received).size < sent && performance.now() < deadline) await sleep(10);
-    const distinct = new Set(received);
-    let misordered = 0;
-    for (let i = 1; i < received.length; i++)
-      if ((received[i] as number) <= (received[i - 1] as number)) misordered++;
+    return await cut(pair, stream, name, partitionMs, detection, options);
+  } finally {
+    stream.close();
+    await pair.close(options.timeoutMs);
+  }
+}
+
+/**
+ * One cut on a pair whose stream flows: every UDP path blocked for `partitionMs`, then healed; waits
+ * until B received a message sent after the heal and A is `connected`, then stops the sender and gives
+ * the tail up to 3 s to arrive.
+ */
+async function cut(
+  pair: Pair,
+  stream: NumberedStream,
+  name: string,
+  partitionMs: number,
+  detection: Detection,
+  options: Required<RecoveryBenchOptions>,
+): Promise<PartitionSample> {
+  const { relay, aToB, aLog, bLog } = pair;
+  const connection = () => aToB.actor.getSnapshot().context.connection;
+  const connectionBefore = connection();
+  const blockAt = performance.now();
+  relay.block();
+  await sleep(partitionMs);
+  relay.heal();
+  const healAt = performance.now();
+  const data = stream.reach(stream.sent);
+  const connectedAgain =
+    aToB.state === 'connected' ? Promise.resolve(healAt) : aLog.next((s) => s === 'connected');
+  const dataAt = await within(data, options.timeoutMs, `${name}: data after heal`, () => pair.detail());
+  const connectedAt = await within(connectedAgain, options.timeoutMs, `${name}: connected after heal`);
+  stream.stopSending();
+  const deadline = performance.now() + 3_000;
+  while (stream.tally().lost > 0 && performance.now() < deadline) await sleep(10);
+  const firstAfterHealAt = stream.arrivals.find((a) => a.at >= healAt)?.at ?? dataAt;
+  return {
+    partitionMs,
+    detection,
+    healToDataMs: dataAt - healAt,
+    healToAnyMs: firstAfterHealAt - healAt,
+    healToConnectedMs: Math.max(0, connectedAt - healAt),
+    senderStates: aLog.since(blockAt),
+    receiverStates: bLog.since(blockAt),
+    senderConnections: connection() - connectionBefore + 1,
+    ...stream.tally(),
+    errors: pair.errorCodes(),
+  };
+}
+
+/** restartIce on A's peer → A's peer `connected` again (it leaves `connected` and comes back), in ms. */
+async function restartIceToConnected(pair: Pair, name: string, timeoutMs: number): Promise<number> {
+  const at = performance.now();
+  const back = pair.aLog.next((s) => s === 'connected');
+  pair.aToB.restartIce();
+  return (await within(back, timeoutMs, `${name}: connected after restartIce`, () => pair.detail())) - at;
+}
+
+/**
+ * One signaling-restart run on a server of its own: restartIce is timed on the connected pair, then
+ * the server is closed and started again on the same port (a new session for both systems), and
+ * restartIce is timed again; then a short cut on the new session. Data flows throughout.
+ */
+async function signalingRestartRun(
+  transformSignal: (signal: Signal, from: string) => Signal | null,
+  routes: Map<string, UdpRelay>,
+  name: string,
+  options: Required<RecoveryBenchOptions>,
+): Promise<SignalingRestartSample> {
+  let server = await startSignalingServer({ host: '127.0.0.1', port: 0, transformSignal });
+  const { port } = server;
+  let pair: Pair | undefined;
+  let stream: NumberedStream | undefined;
+  try {
+    pair = await Pair.open(server.url, routes, name, options.timeoutMs);
+    stream = new NumberedStream(pair.aToB, pair.bToA, options.sendIntervalMs);
+    await within(stream.reach(10), options.timeoutMs, `${name}: data before`, () => pair?.detail() ?? '');
+    const restartIceBeforeMs = await restartIceToConnected(pair, name, options.timeoutMs);
+    const lost = Promise.all(
+      pair.systems.map((s) => firstValueFrom(s.signaling$.pipe(filter((state) => state !== 'open')))),
+    );
+    const closedAt = performance.now();
+    await server.close();
+    await within(lost, options.timeoutMs, `${name}: signaling lost`);
+    server = await startSignalingServer({ host: '127.0.0.1', port, transformSignal });
+    await within(
+      Promise.all(pair.systems.map((s) => s.signalingOpen())),
+      options.timeoutMs,
+      `${name}: signaling reopened`,
+    );
+    const reopenMs = performance.now() - closedAt;
+    const restartIceAfterMs = await restartIceToConnected(pair, name, options.timeoutMs);
+    const after = await cut(pair, stream, name, options.shortPartitionMs, 'twoSided', options);
     return {
-      partitionMs,
-      detection,
-      healToDataMs: dataAt - healAt,
-      healToAnyMs: firstAfterHealAt - healAt,
-      healToConnectedMs: Math.max(0, connectedAt - healAt),
-      senderStates: aLog.since(blockAt),
-      receiverStates: bLog.since(blockAt),
-      senderConnections: connection() - connectionBefore + 1,
-      lost: sent - distinct.size,
-      misordered,
+      restartIceBeforeMs,
+      restartIceAfterMs,
+      reopenMs,
+      cutHealToDataMs: after.healToDataMs,
       errors: pair.errorCodes(),
     };
   } finally {
-    clearInterval(sender);
-    await pair.close(options.timeoutMs);
+    stream?.close();
+    await pair?.close(options.timeoutMs);
+    await server.close();
   }
 }
 
@@ -572,6 +633,7 @@ export async function runRecoveryBench(
   };
   const restart = { tally: new Tally(), delivered: 0, timedOut: 0 };
   const dead = new Tally();
+  const signaling = { before: new Tally(), after: new Tally(), cut: new Tally() };
   const failed = (label: string, error: string) => reporter.sample([`${label}  failed: ${error}`]);
   try {
     for (let run = 1; run <= full.runs; run++) {
@@ -614,6 +676,26 @@ export async function runRecoveryBench(
             restart.tally.samples.push(sample.startToDataMs);
           }
           reporter.sample(restartLines(label, sample, full.timeoutMs));
+        } else if (which === 'signalingRestart') {
+          reporter.progress(label);
+          for (const tally of Object.values(signaling)) tally.runs++;
+          const result = await attempt(() =>
+            signalingRestartRun(transformSignal, routes, `${tag}-${run}-signaling`, full),
+          );
+          if (!result.ok) {
+            for (const tally of Object.values(signaling)) tally.failures++;
+            failed(label, result.error);
+            continue;
+          }
+          const sample = result.value;
+          signaling.before.samples.push(sample.restartIceBeforeMs);
+          signaling.after.samples.push(sample.restartIceAfterMs);
+          signaling.cut.samples.push(sample.cutHealToDataMs);
+          reporter.sample([
+            `${label}  restartIce→connected before ${ms(sample.restartIceBeforeMs)}  after ${ms(sample.restartIceAfterMs)}` +
+              `  (server down→reopened ${ms(sample.reopenMs)})  3 s cut after: heal→data ${ms(sample.cutHealToDataMs)}`,
+            `    errors   ${sample.errors || 'none'}`,
+          ]);
         } else {
           reporter.progress(label);
           dead.runs++;
@@ -651,6 +733,15 @@ export async function runRecoveryBench(
           },
         }
       : {}),
+    ...(selected.has('signalingRestart')
+      ? {
+          signalingRestart: {
+            restartIceBefore: signaling.before.stats(),
+            restartIceAfter: signaling.after.stats(),
+            cutAfter: signaling.cut.stats(),
+          },
+        }
+      : {}),
     ...(selected.has('deadPeer') ? { deadPeer: dead.stats() } : {}),
   };
 }
@@ -664,6 +755,7 @@ export function recoveryJson(result: RecoveryBenchResult): string {
     ...(result.cut3s ? { cut3s: result.cut3s } : {}),
     ...(result.cut20s ? { cut20s: result.cut20s } : {}),
     ...(result.remoteRestart ? { remoteRestart: result.remoteRestart } : {}),
+    ...(result.signalingRestart ? { signalingRestart: result.signalingRestart } : {}),
     ...(result.deadPeer ? { deadPeerDetectMs: result.deadPeer.medianMs } : {}),
   });
 }
@@ -709,6 +801,16 @@ export function recoverySummaryLines(result: RecoveryBenchResult): string[] {
     lines.push(
       `remote restart → first delivered message     ${spreadText(restart)}  delivered ${restart.delivered}  timed out ${restart.timedOut}`,
     );
+  }
+  const signaling = result.signalingRestart;
+  if (signaling) {
+    lines.push(
+      `restartIce → connected, before a signaling restart  ${spreadText(signaling.restartIceBefore)}`,
+    );
+    lines.push(
+      `restartIce → connected, after a signaling restart   ${spreadText(signaling.restartIceAfter)}`,
+    );
+    lines.push(`heal → data, 3 s cut after a signaling restart    ${spreadText(signaling.cutAfter)}`);
   }
   if (result.deadPeer)
     lines.push(`dead peer detected                           ${spreadText(result.deadPeer)}`);

@@ -220,6 +220,54 @@ describe('recovery on wrtc through the embedded server (real stack)', () => {
   }, 30_000);
 });
 
+describe('signaling restarts while connected (real stack)', () => {
+  it('RV-1 the signaling server restarts while both are connected: data keeps flowing, and restartIce afterwards completes on the same pc with no signal dropped', async () => {
+    const first = await server();
+    const port = first.port;
+    const alice = system('alice', first.url);
+    const bob = system('bob', first.url);
+    const errors: string[] = [];
+    for (const [id, sys] of [
+      ['alice', alice],
+      ['bob', bob],
+    ] as const) {
+      sys.errors$.subscribe((e) => errors.push(`${id}: ${e.code}`));
+    }
+    const toBob = alice.connect('bob');
+    const aliceLog = logStates(toBob);
+    const toAlice = bob.connect('alice');
+    const atBob: (string | Uint8Array)[] = [];
+    toAlice.messages$.subscribe((m) => atBob.push(m));
+    await within(Promise.all([connected(toBob), connected(toAlice)]), 15_000, 'connect');
+
+    const lost = Promise.all(
+      [alice, bob].map((s) => firstValueFrom(s.signaling$.pipe(filter((state) => state !== 'open')))),
+    );
+    await first.close();
+    await within(lost, 5_000, 'signaling lost');
+    // The data channel does not need signaling.
+    toBob.send('while the server is down');
+    expect(await until(() => atBob.length === 1, 5_000)).toBe(true);
+    await server({ port });
+    await within(Promise.all([alice.signalingOpen(), bob.signalingOpen()]), 15_000, 'signaling reopened');
+
+    const restartAt = performance.now();
+    toBob.restartIce();
+    // The restart leaves `connected` and comes back to it, on the same pc.
+    expect(await until(() => statesSince(aliceLog, restartAt).length > 0, 5_000)).toBe(true);
+    await within(connected(toBob), 10_000, 'connected after restartIce');
+    console.log(
+      `restartIce after a signaling restart: ${Math.round(performance.now() - restartAt)} ms to connected ` +
+        `(${statesSince(aliceLog, restartAt).join(' → ')})`,
+    );
+    toBob.send('after the restart');
+    expect(await until(() => atBob.length === 2, 5_000)).toBe(true);
+    expect(atBob).toEqual(['while the server is down', 'after the restart']);
+    expect(toBob.actor.getSnapshot().context.connection).toBe(1);
+    expect(errors.filter((e) => e.endsWith('signaling-dropped'))).toEqual([]);
+  }, 45_000);
+});
+
 describe('glare during an ICE restart (real stack)', () => {
   it('ICE-8 both peers restart ICE at once: the candidates of the ignored offer raise no error', async () => {
     // ICE ufrags of every offer bob sends, in order (the last one is his ignored restart offer).
