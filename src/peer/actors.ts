@@ -90,12 +90,18 @@ const ACK_DELAY_MS = 20;
  * cumulatively (every ACK_EVERY messages, or after ACK_DELAY_MS). A message refused as a gap is
  * answered with our hello, once until a message is delivered again: the sender learns where we
  * stand and in whose numbering, and sends again from there.
+ *
+ * A frame that breaks the protocol (malformed, a part too small, chunks of two messages
+ * interleaved, a message over `maxMessageBytes`, text that is not UTF-8) is reported once as
+ * `invalid-frame` and ends this connection through `onViolation`: every later frame of the channel
+ * is ignored, and the peer recovers on a new one, where delivery resumes from what was delivered.
  */
 function createReceiver(
   registry: PeerResourceRegistry,
   resources: PeerResources,
   binding: () => PeerConnectionBinding,
   onHello: (verdict: HelloVerdict) => void,
+  onViolation: (reason: string) => void,
   maxMessageBytes: number,
 ) {
   const reassembler = new Reassembler(maxMessageBytes);
@@ -118,8 +124,15 @@ function createReceiver(
       if (binding().isChannelOpen) binding().send(encodeAck(resources.inbox.lastDelivered));
     } catch {}
   };
+  let violated = false;
+  const violate = (reason: string) => {
+    violated = true;
+    report(reason);
+    onViolation(reason);
+  };
   return {
     receive(raw: ArrayBuffer | string): void {
+      if (violated) return;
       const frame = decodeFrame(raw);
       switch (frame.kind) {
         case 'ping':
@@ -131,13 +144,13 @@ function createReceiver(
           resources.outbox.acknowledge(frame.delivered);
           return;
         case 'invalid':
-          report(frame.reason);
+          violate(frame.reason);
           return;
       }
       const message = reassembler.push(frame);
       if (message === null) return;
       if (message instanceof Error) {
-        report(message.message);
+        violate(message.message);
         return;
       }
       // Not connected yet: the message waits, bounded; one that does not fit is not taken (no
@@ -259,7 +272,16 @@ export function providePeerMachine(deps: PeerDependencies) {
           } else resources.remoteHello = verdict;
           sendBack({ type: 'CHANNEL.HELLO', lastDelivered: verdict.lastDelivered });
         };
-        const receiver = createReceiver(registry, resources, () => binding, onHello, deps.maxMessageBytes);
+        const onViolation = (message: string) =>
+          sendBack({ type: 'PC.ERROR', code: 'protocol-violation', message });
+        const receiver = createReceiver(
+          registry,
+          resources,
+          () => binding,
+          onHello,
+          onViolation,
+          deps.maxMessageBytes,
+        );
         const binding: PeerConnectionBinding = new PeerConnectionBinding(
           input.connection,
           deps.rtc,

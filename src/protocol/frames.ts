@@ -167,13 +167,27 @@ export function decodeFrame(raw: ArrayBuffer | ArrayBufferView | string): Frame 
 }
 
 /**
+ * Smallest payload a `part` frame may carry, in bytes. Our sender cuts parts at the channel's
+ * maxMessageSize (at least this much plus the header), so a smaller part is a remote that grows our
+ * memory with frames (each part costs an object, whatever its size): refused.
+ */
+export const MIN_PART_BYTES = 1_024;
+
+/**
  * Reassembles messages from `part` and `last` frames of one channel. A `last` frame with no parts
- * before it is a whole message. Returns the message once complete, or an error reason.
+ * before it is a whole message. Returns the message once complete, or an error.
+ *
+ * Every error is a protocol violation that ends the channel: after one, every frame is refused, so
+ * a message is never delivered partly (a `last` frame after a broken message is not taken for a
+ * whole one). A message holds at most `maxMessageBytes` of payload and, since every part but the
+ * last carries at least MIN_PART_BYTES, at most maxMessageBytes / MIN_PART_BYTES parts: memory per
+ * message stays bounded however a remote cuts it.
  */
 export class Reassembler {
   private seq = -1;
   private parts: Uint8Array[] = [];
   private bytes = 0;
+  private violation: Error | null = null;
 
   constructor(private readonly maxMessageBytes: number) {}
 
@@ -181,16 +195,17 @@ export class Reassembler {
   push(
     frame: Extract<Frame, { kind: 'part' | 'last' }>,
   ): { seq: number; data: string | Uint8Array } | null | Error {
-    if (this.parts.length > 0 && frame.seq !== this.seq) {
-      this.reset();
-      return new Error(`chunk of message ${frame.seq} inside message ${this.seq}`);
-    }
+    if (this.violation) return this.violation;
+    if (this.parts.length > 0 && frame.seq !== this.seq)
+      return this.violate(`chunk of message ${frame.seq} inside message ${this.seq}`);
+    if (frame.kind === 'part' && frame.bytes.byteLength < MIN_PART_BYTES)
+      return this.violate(
+        `part of message ${frame.seq} carries ${frame.bytes.byteLength} bytes (< ${MIN_PART_BYTES})`,
+      );
     this.seq = frame.seq;
     this.bytes += frame.bytes.byteLength;
-    if (this.bytes > this.maxMessageBytes) {
-      this.reset();
-      return new Error(`message ${frame.seq} is larger than ${this.maxMessageBytes} bytes`);
-    }
+    if (this.bytes > this.maxMessageBytes)
+      return this.violate(`message ${frame.seq} is larger than ${this.maxMessageBytes} bytes`);
     if (frame.kind === 'part') {
       // Each received frame arrives in its own buffer: a view needs no copy.
       this.parts.push(frame.bytes);
@@ -202,8 +217,14 @@ export class Reassembler {
     try {
       return { seq: frame.seq, data: decoder.decode(whole) };
     } catch {
-      return new Error(`message ${frame.seq} is not UTF-8`);
+      return this.violate(`message ${frame.seq} is not UTF-8`);
     }
+  }
+
+  private violate(reason: string): Error {
+    this.reset();
+    this.violation = new Error(reason);
+    return this.violation;
   }
 
   private reset(): void {

@@ -15,6 +15,7 @@
  */
 
 import { OperationCancelledError, OperationTimeoutError } from '../errors.js';
+import { HEADER_BYTES, MIN_PART_BYTES } from '../protocol/frames.js';
 import { ufragOf } from '../protocol/sdp.js';
 import type { Candidate, Description } from '../protocol/signals.js';
 
@@ -213,7 +214,15 @@ export class PeerConnectionBinding {
   get maxFrameBytes(): number {
     if (this.frameBytes !== undefined) return this.frameBytes;
     const max = this.pc.sctp?.maxMessageSize;
-    const bytes = Math.min(max !== undefined && Number.isFinite(max) && max > 0 ? max : 65_536, 262_144);
+    // Never below what a remote's reassembler takes as a part (MIN_PART_BYTES): a stack that says
+    // less fails the send, which is reported, instead of having its parts refused.
+    const bytes = Math.min(
+      Math.max(
+        max !== undefined && Number.isFinite(max) && max > 0 ? max : 65_536,
+        HEADER_BYTES + MIN_PART_BYTES,
+      ),
+      262_144,
+    );
     if (this.channelOpened) this.frameBytes = bytes;
     return bytes;
   }
