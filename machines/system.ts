@@ -10,7 +10,7 @@
  */
 
 import type { AnyActorRef } from 'xstate';
-import { assertEvent, assign, emit, enqueueActions, sendTo, setup, stopChild } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, sendTo, setup } from 'xstate';
 import type { Signal } from '../src/protocol/signals.js';
 import type { PeerEvent, PeerInput } from './peer.js';
 import { peerMachine } from './peer.js';
@@ -32,7 +32,14 @@ export interface SystemInput {
   maxReconnects: number;
   /** Random per system run: with a peer's key it names the peer actor on the wire (`instance`). */
   epoch: string;
+  /** Peer actors at most (each may own an RTCPeerConnection): a signal from a new peer beyond it is refused. */
+  maxPeers: number;
+  /** Peer actors that a remote started (not `connect`) and that are not `connected` yet, at most. */
+  maxPendingIncoming: number;
 }
+
+/** Why a signal from a peer we hold no actor for was refused. */
+export type PeerRefusal = 'max-peers' | 'max-pending-incoming' | 'not-accepted';
 
 export interface SystemContext extends SystemInput {
   /** Integer child id of the next peer actor (from 1: 0 is the signaling actor's). */
@@ -41,6 +48,8 @@ export interface SystemContext extends SystemInput {
   generation: number;
   /** Remote peers present on the open session. */
   present: Record<string, true>;
+  /** Child ids of the peer actors a remote started (spawned by an inbound signal), while they run. */
+  incoming: Record<string, true>;
 }
 
 export type SystemEvent =
@@ -61,7 +70,7 @@ export type SystemEmitted =
    */
   | { type: 'peerSpawned'; peerId: string; incoming: boolean }
   | { type: 'staleSignal'; from: string; generation: number; currentGeneration: number }
-  | { type: 'refusedPeer'; peerId: string }
+  | { type: 'refusedPeer'; peerId: string; reason: PeerRefusal }
   | { type: 'serverError'; code: string; message: string };
 
 /**
@@ -148,8 +157,27 @@ function ensurePeer(
       instance: peerInstance(context.epoch, String(key)),
     },
   });
-  enqueue.assign({ nextKey: key + 1 });
+  enqueue.assign({
+    nextKey: key + 1,
+    ...(incoming ? { incoming: { ...context.incoming, [String(key)]: true as const } } : {}),
+  });
   enqueue.emit({ type: 'peerSpawned', peerId, incoming });
+}
+
+/**
+ * Whether one more peer actor fits (`maxPeers`), and one more started by a remote
+ * (`maxPendingIncoming`: those not `connected` yet): the bounds that keep an unsolicited crowd from
+ * costing us an RTCPeerConnection each. Null when it fits.
+ */
+function admissionRefusal(context: SystemContext, children: Record<string, AnyActorRef | undefined>) {
+  const peers = Object.keys(children).length - 1;
+  if (peers >= context.maxPeers) return 'max-peers' as const;
+  let pending = 0;
+  for (const id of Object.keys(context.incoming)) {
+    const child = children[id];
+    if (child && !child.getSnapshot().hasTag('connected')) pending++;
+  }
+  return pending >= context.maxPendingIncoming ? ('max-pending-incoming' as const) : null;
 }
 
 /** The `instance` a peer actor signs its signals with: the system's epoch and the actor's child id. */
@@ -203,15 +231,27 @@ export const systemMachine = setup({
       const peer = peerOf(system, peerIdOf(event));
       if (peer) enqueue.sendTo(peer, { type: 'RETRY' });
     }),
-    routeSignal: enqueueActions(({ context, event, enqueue, system, check }) => {
+    routeSignal: enqueueActions(({ context, event, enqueue, system, check, self }) => {
       assertEvent(event, 'SIGNALING.FRAME');
       const { frame, generation } = event;
       if (frame.type !== 'signal') return;
       const peer = peerOf(system, frame.from);
       if (isByeForNobody(frame.signal, peer, context.epoch)) return;
       if (!peer) {
-        if (!check('isAccepted')) {
-          enqueue.emit({ type: 'refusedPeer', peerId: frame.from });
+        const reason =
+          admissionRefusal(context, self.getSnapshot().children) ??
+          (check('isAccepted') ? null : 'not-accepted');
+        if (reason) {
+          enqueue.emit({ type: 'refusedPeer', peerId: frame.from, reason });
+          // A remote that asks for a connection is told no (a hang-up), so it stops asking.
+          if (frame.signal.type === 'hello' || frame.signal.type === 'description') {
+            enqueue.sendTo(({ system }) => signalingOf(system), {
+              type: 'SIGNALING.SEND',
+              generation,
+              to: frame.from,
+              signal: { type: 'bye' },
+            });
+          }
           return;
         }
         // A new peer starts in `disconnected`, where the remote's hello or offer starts the attempt.
@@ -282,7 +322,14 @@ export const systemMachine = setup({
       // Sent after the peers' CLOSE: their byes reach the session before it closes.
       enqueue.sendTo(({ system }) => signalingOf(system), { type: 'CLOSE' });
     }),
-    stopFinishedPeer: stopChild(({ event }) => (event as { actorId: string }).actorId),
+    stopFinishedPeer: enqueueActions(({ context, event, enqueue }) => {
+      const { actorId } = event as { actorId: string };
+      enqueue.stopChild(actorId);
+      if (context.incoming[actorId]) {
+        const { [actorId]: _finished, ...incoming } = context.incoming;
+        enqueue.assign({ incoming });
+      }
+    }),
   },
   guards: {
     /** The frame was received on a session that is no longer the open one (CB-3). */
@@ -297,7 +344,7 @@ export const systemMachine = setup({
   },
 }).createMachine({
   id: 'system',
-  context: ({ input }) => ({ ...input, nextKey: 1, generation: -1, present: {} }),
+  context: ({ input }) => ({ ...input, nextKey: 1, generation: -1, present: {}, incoming: {} }),
   invoke: {
     // Integer-like child id: see SIGNALING_CHILD_ID.
     id: '0',

@@ -5,7 +5,7 @@
 import type { AnyActorRef, Subscription } from 'xstate';
 import type { PeerEmitted } from '../machines/peer.js';
 import type { SignalingEmitted } from '../machines/signaling.js';
-import type { SystemEmitted } from '../machines/system.js';
+import type { PeerRefusal, SystemEmitted } from '../machines/system.js';
 import { PeerstateError } from './errors.js';
 
 /** The emitted events that report a failure (the others, such as `peerSpawned`, are not errors). */
@@ -13,6 +13,12 @@ export type ErrorEvent =
   | Extract<SystemEmitted, { type: 'staleSignal' | 'refusedPeer' | 'serverError' }>
   | SignalingEmitted
   | Extract<PeerEmitted, { type: 'failure' | 'sendFailure' | 'candidateOverflow' }>;
+
+const refusalText: Record<PeerRefusal, string> = {
+  'max-peers': 'maxPeers actors already',
+  'max-pending-incoming': 'maxPendingIncoming peers already wait to connect',
+  'not-accepted': 'the accept policy said no',
+};
 
 type ErrorOf = { [T in ErrorEvent['type']]: (event: Extract<ErrorEvent, { type: T }>) => PeerstateError };
 
@@ -27,7 +33,9 @@ const errorOf: ErrorOf = {
       },
     ),
   refusedPeer: (e) =>
-    new PeerstateError('peer-refused', `peer ${e.peerId} refused by the accept policy`, { peerId: e.peerId }),
+    new PeerstateError('peer-refused', `peer ${e.peerId} refused: ${refusalText[e.reason]}`, {
+      peerId: e.peerId,
+    }),
   serverError: (e) => new PeerstateError('signaling-server-error', `${e.code}: ${e.message}`),
   // The signaling chart (machines/signaling.ts).
   signalDropped: (e) =>

@@ -27,6 +27,18 @@ export interface PeerSystemOptions {
   iceServers?: RTCIceServer[];
   /** Accept policy for peers that connect to us first. Default: accept everyone in the room. */
   accept?: (peerId: string) => boolean;
+  /**
+   * Peer actors at most (each may own an RTCPeerConnection, 40–120 file descriptors on
+   * @roamhq/wrtc). A signal from a new peer beyond it is refused: the remote gets a `bye`, the
+   * application a `peer-refused` error (reason `max-peers`). `connect` is not limited. Default 256.
+   */
+  maxPeers?: number;
+  /**
+   * Peers that connected to us first and are not `connected` yet, at most: bounds what a crowd of
+   * unsolicited hellos or offers can make us spend. Beyond it, refused like `maxPeers` (reason
+   * `max-pending-incoming`). Default 16.
+   */
+  maxPendingIncoming?: number;
   /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
   connectTimeoutMs?: number;
   /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before a full reconnect. Default 8. */
@@ -100,6 +112,8 @@ export const DEFAULTS = {
   room: 'default',
   iceServers: [] as readonly RTCIceServer[],
   accept: (_peerId: string): boolean => true,
+  maxPeers: 256,
+  maxPendingIncoming: 16,
   connectTimeoutMs: 15_000,
   maxIceRestarts: 8,
   maxReconnects: Number.POSITIVE_INFINITY,
@@ -143,6 +157,8 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
     WebSocket: options.WebSocket,
     iceServers: options.iceServers ?? [...DEFAULTS.iceServers],
     accept: options.accept ?? DEFAULTS.accept,
+    maxPeers: options.maxPeers ?? DEFAULTS.maxPeers,
+    maxPendingIncoming: options.maxPendingIncoming ?? DEFAULTS.maxPendingIncoming,
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     maxIceRestarts: options.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
     maxReconnects,

@@ -138,6 +138,8 @@ function systemInput(options: ResolvedOptions): SystemInput {
     maxBufferedCandidates: options.maxBufferedCandidates,
     maxIceRestarts: options.maxIceRestarts,
     maxReconnects: options.maxReconnects,
+    maxPeers: options.maxPeers,
+    maxPendingIncoming: options.maxPendingIncoming,
     epoch: Math.floor(Math.random() * 2 ** 48).toString(36),
   };
 }

@@ -7,17 +7,17 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  decodeFrame,
+  encodeMessage,
   HEADER_BYTES,
   MIN_PART_BYTES,
   Reassembler,
-  decodeFrame,
-  encodeMessage,
 } from '../../src/protocol/frames.js';
+import type { Harness } from '../races/harness.js';
+import { createHarness, link } from '../races/harness.js';
 import { toArrayBuffer } from '../support/bytes.js';
 import { flushMicrotasks } from '../support/microtasks.js';
 import { useFakeTime } from '../support/time.js';
-import type { Harness } from '../races/harness.js';
-import { createHarness, link } from '../races/harness.js';
 
 let h: Harness;
 afterEach(async () => {

@@ -35,7 +35,12 @@ export interface SystemHarness {
 }
 
 export function startSystemHarness(
-  options: { accept?: (peerId: string) => boolean; inspect?: boolean } = {},
+  options: {
+    accept?: (peerId: string) => boolean;
+    inspect?: boolean;
+    maxPeers?: number;
+    maxPendingIncoming?: number;
+  } = {},
 ): SystemHarness {
   const accept = options.accept ?? (() => true);
   const rec = createPeerRecorder();
@@ -92,6 +97,8 @@ export function startSystemHarness(
       maxBufferedCandidates: 50,
       maxIceRestarts: 0,
       maxReconnects: 0,
+      maxPeers: options.maxPeers ?? 100,
+      maxPendingIncoming: options.maxPendingIncoming ?? 100,
     },
     ...(inspect ? { inspect } : {}),
   });

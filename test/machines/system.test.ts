@@ -174,10 +174,49 @@ describe('system chart: spawning and routing', () => {
     const h = startSystem({ accept: () => false });
     h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: ['mallory'] });
     h.send(signalFrame('mallory', { type: 'hello' }, 1));
-    expect(h.emitted).toEqual([{ type: 'refusedPeer', peerId: 'mallory' }]);
+    expect(h.emitted).toEqual([{ type: 'refusedPeer', peerId: 'mallory', reason: 'not-accepted' }]);
     expect(h.peerChildren()).toEqual([]);
     expect(h.peer('mallory')).toBeUndefined();
     expect(h.rec.resourceStarts).toEqual([]);
+    // mallory asked for a connection: she is told no with a bye.
+    expect(h.toSignaling).toContainEqual({
+      type: 'SIGNALING.SEND',
+      generation: 1,
+      to: 'mallory',
+      signal: { type: 'bye' },
+    });
+  });
+
+  it('maxPeers: a signal from a new peer beyond it is refused; connect is not limited', () => {
+    const h = startSystem({ maxPeers: 2 });
+    h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: [] });
+    for (const id of ['p1', 'p2', 'p3']) h.send(signalFrame(id, { type: 'hello' }, 1));
+    // A candidate is refused too, but only a request for a connection is answered.
+    h.send(signalFrame('p4', { type: 'candidate', candidate: candidate('c') }, 1));
+    expect(h.spawned.map((e) => e.peerId)).toEqual(['p1', 'p2']);
+    expect(h.emitted).toEqual([
+      { type: 'refusedPeer', peerId: 'p3', reason: 'max-peers' },
+      { type: 'refusedPeer', peerId: 'p4', reason: 'max-peers' },
+    ]);
+    expect(h.toSignaling.filter((e) => e.type === 'SIGNALING.SEND').map((e) => 'to' in e && e.to)).toEqual([
+      'p3',
+    ]);
+    h.send({ type: 'CONNECT', peerId: 'bob' });
+    expect(h.peer('bob')).toBeDefined();
+  });
+
+  it('maxPendingIncoming: peers that reached us first count until connected or gone; then one more is admitted', () => {
+    const h = startSystem({ maxPendingIncoming: 2 });
+    h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: [] });
+    for (const id of ['p1', 'p2', 'p3']) h.send(signalFrame(id, { type: 'hello' }, 1));
+    expect(h.spawned.map((e) => e.peerId)).toEqual(['p1', 'p2']);
+    expect(h.emitted).toEqual([{ type: 'refusedPeer', peerId: 'p3', reason: 'max-pending-incoming' }]);
+    // A peer we connect to ourselves is not incoming: it does not count.
+    h.send({ type: 'CONNECT', peerId: 'bob' });
+    // p1 goes away: its slot is free again.
+    h.send({ type: 'CLOSE_PEER', peerId: 'p1' });
+    h.send(signalFrame('p3', { type: 'hello' }, 1));
+    expect(h.spawned.map((e) => e.peerId)).toEqual(['p1', 'p2', 'bob', 'p3']);
   });
 
   it('the accept policy applies to unknown peers only: a peer we connected to is routed', () => {

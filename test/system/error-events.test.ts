@@ -12,8 +12,16 @@ describe('errorOfEvent', () => {
       { code: 'signaling-dropped', message: 'signal from bob of stale session 1 dropped', peerId: 'bob' },
     ],
     [
-      { type: 'refusedPeer', peerId: 'mallory' },
-      { code: 'peer-refused', message: 'peer mallory refused by the accept policy', peerId: 'mallory' },
+      { type: 'refusedPeer', peerId: 'mallory', reason: 'not-accepted' },
+      { code: 'peer-refused', message: 'peer mallory refused: the accept policy said no', peerId: 'mallory' },
+    ],
+    [
+      { type: 'refusedPeer', peerId: 'mallory', reason: 'max-pending-incoming' },
+      {
+        code: 'peer-refused',
+        message: 'peer mallory refused: maxPendingIncoming peers already wait to connect',
+        peerId: 'mallory',
+      },
     ],
     [
       { type: 'serverError', code: 'rate-limited', message: 'slow down' },
@@ -74,7 +82,7 @@ describe('reportErrorEvents', () => {
     };
     const reported: string[] = [];
     const sub = reportErrorEvents(actor as never, (error) => reported.push(error.code));
-    handler?.({ type: 'refusedPeer', peerId: 'x' } as never);
+    handler?.({ type: 'refusedPeer', peerId: 'x', reason: 'max-peers' } as never);
     handler?.({ type: 'peerSpawned' });
     sub.unsubscribe();
     expect(reported).toEqual(['peer-refused']);
