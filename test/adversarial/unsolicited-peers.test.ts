@@ -8,7 +8,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { PeerHandle } from '../../src/index.js';
 import type { Harness } from '../races/harness.js';
-import { createHarness, link } from '../races/harness.js';
+import { createHarness } from '../races/harness.js';
 import { flushMicrotasks } from '../support/microtasks.js';
 
 let h: Harness;
@@ -37,10 +37,6 @@ it('30 unsolicited hellos: at most maxPendingIncoming actors and pcs, the rest r
   await h.system('bob');
   const toBob = alice.connect('bob');
   await flushMicrotasks();
-  const pcA = h.pcOf('alice');
-  await h.quiesce(pcA);
-  const pcB = h.pcOf('bob');
-  await h.quiesce(pcA, pcB);
-  await link(pcA, pcB);
+  await h.linkNewest('alice', 'bob');
   expect(toBob.state).toBe('connected');
 });

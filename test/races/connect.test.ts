@@ -517,15 +517,6 @@ describe('lifetimes', () => {
 });
 
 describe('close, then connect again at once (RV-7)', () => {
-  /** Settles and delivers until the newest pcs of alice and bob are connected with open channels. */
-  async function linkNewest(): Promise<void> {
-    const pcA = h.pcOf('alice');
-    await h.quiesce(pcA);
-    const pcB = h.pcOf('bob');
-    await h.quiesce(pcA, pcB);
-    await link(pcA, pcB);
-  }
-
   it('RV-7 one side closes and connects again at once: the new link connects and the message is delivered', async () => {
     h = createHarness();
     const { alice, bob, toBob, toAlice } = await h.connectedPair();
@@ -534,7 +525,7 @@ describe('close, then connect again at once (RV-7)', () => {
     toBob.close();
     const again = alice.connect('bob');
     again.send('after');
-    await linkNewest();
+    await h.linkNewest('alice', 'bob');
     expect(again).not.toBe(toBob);
     expect(again.state).toBe('connected');
     // bob's actor took the bye (disconnected), then alice's new offer: the same handle links again.
@@ -557,7 +548,7 @@ describe('close, then connect again at once (RV-7)', () => {
     // bob's bye is still in flight to alice when she connects again.
     const again = alice.connect('bob');
     again.send('after');
-    await linkNewest();
+    await h.linkNewest('alice', 'bob');
     expect(again.state).toBe('connected');
     expect(incoming.map((peer) => peer.id)).toEqual(['alice']);
     expect(incoming[0]?.state).toBe('connected');
@@ -576,7 +567,7 @@ describe('close, then connect again at once (RV-7)', () => {
     b.messages$.subscribe((m) => got.b.push(String(m)));
     a.send('to bob');
     b.send('to alice');
-    await linkNewest();
+    await h.linkNewest('alice', 'bob');
     expect([a.state, b.state]).toEqual(['connected', 'connected']);
     expect(got).toEqual({ a: ['to alice'], b: ['to bob'] });
   });

@@ -54,9 +54,16 @@ export interface Harness {
   deliverAll(): Promise<void>;
   /** Settles every pending operation of `pcs` (oldest first) and delivers every frame, until quiet. */
   quiesce(...pcs: FakeRTCPeerConnection[]): Promise<void>;
-  /** alice (impolite, offers) and bob (polite) connected: negotiated, transport up, hellos exchanged. */
-  /** alice and bob connected; `options` apply to alice's system. */
+  /**
+   * alice (impolite, offers) and bob (polite) connected: negotiated, transport up, hellos exchanged;
+   * `options` apply to alice's system.
+   */
   connectedPair(options?: Partial<PeerSystemOptions>): Promise<ConnectedPair>;
+  /**
+   * Drives the newest pc of `offerer` (impolite), then the newest of `answerer`, through negotiation,
+   * brings both up and exchanges the channel frames; resolves with the two pcs.
+   */
+  linkNewest(offerer: string, answerer: string): Promise<[FakeRTCPeerConnection, FakeRTCPeerConnection]>;
   stopAll(): Promise<void>;
 }
 
@@ -125,16 +132,21 @@ export function createHarness(): Harness {
       const bob = await this.system('bob');
       const toBob = alice.connect('bob');
       await flushMicrotasks();
-      const pcA = this.pcOf('alice');
-      await this.quiesce(pcA);
-      const pcB = this.pcOf('bob');
-      await this.quiesce(pcA, pcB);
-      const cursors = await link(pcA, pcB);
+      const [pcA, pcB] = await this.linkNewest('alice', 'bob');
+      const cursors = { a: pcA.channels[0]?.sent.length ?? 0, b: pcB.channels[0]?.sent.length ?? 0 };
       const toAlice = bob.peer('alice');
       if (!toAlice || toBob.state !== 'connected' || toAlice.state !== 'connected') {
         throw new Error('pair did not connect');
       }
       return { alice, bob, toBob, toAlice, pcA, pcB, cursors };
+    },
+    async linkNewest(offerer, answerer) {
+      const pcA = this.pcOf(offerer);
+      await this.quiesce(pcA);
+      const pcB = this.pcOf(answerer);
+      await this.quiesce(pcA, pcB);
+      await link(pcA, pcB);
+      return [pcA, pcB];
     },
     async stopAll() {
       await Promise.all([...systems.values()].map((s) => s.stop()));
