@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
- * benchmark lives in its own file next to this one (connect.ts, recovery.ts and
+ * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts and
  * throughput.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
+import { runCyclesBench } from './cycles.js';
 import {
   RECOVERY_CASES,
   type RecoveryCase,
@@ -121,6 +122,31 @@ program
     );
     for (const line of recoverySummaryLines(result)) console.log(line);
     if (opts.json) console.log(recoveryJson(result));
+  });
+
+program
+  .command('cycles')
+  .description(
+    'connect → send → flushed → close rounds on one wrtc pair: heap and rss growth per cycle after gc',
+  )
+  .option('--cycles <n>', 'rounds (≥ 8)', positiveInteger, 1_000)
+  .option('--timeout <ms>', 'bound of every single wait, in ms', positiveInteger, 30_000)
+  .option(
+    '--json',
+    'end stdout with one JSON line {"cycles":..,"heapBytesPerCycle":..,"rssBytesPerCycle":..}',
+  )
+  .action(async (opts: { cycles: number; timeout: number; json?: boolean }) => {
+    const result = await runCyclesBench({ cycles: opts.cycles, timeoutMs: opts.timeout }, (line) =>
+      process.stderr.write(`${line}\n`),
+    );
+    console.log(
+      `${result.cycles} cycles: heap ${(result.heapBytesPerCycle / 1024).toFixed(2)} KiB per cycle, ` +
+        `rss ${(result.rssBytesPerCycle / 1024).toFixed(2)} KiB per cycle (after gc, after the first quarter)`,
+    );
+    if (opts.json) {
+      const { samples: _samples, ...figures } = result;
+      console.log(JSON.stringify(figures));
+    }
   });
 
 try {
