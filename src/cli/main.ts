@@ -12,6 +12,9 @@ function integer(value: string): number {
   return n;
 }
 
+/** `--fault`: how often a link is cut and for how long, in ms. */
+const FAULT = { everyMs: 10_000, forMs: 4_000 };
+
 const program = new Command('peerstate').description(
   'Race-free WebRTC peer connections on XState statecharts',
 );
@@ -26,15 +29,46 @@ program
   .option('--timeout <ms>', 'give up after this many ms', integer, 60_000)
   .option('--json', 'end with one JSON summary line')
   .option('--record <file>', 'write every XState inspection event to FILE as JSON lines')
+  .option('--inspect', 'serve the inspector page (its URL is printed) and keep running until Ctrl-C')
+  .option(
+    '--duration <s>',
+    'keep running this many seconds, sending 2 messages a second per link and direction',
+    integer,
+  )
+  .option(
+    '--fault',
+    `cut one link at a time through a UDP relay, ${FAULT.forMs / 1000} s every ${FAULT.everyMs / 1000} s`,
+  )
   .action(
-    async (opts: { peers: number; messages: number; timeout: number; json?: boolean; record?: string }) => {
+    async (opts: {
+      peers: number;
+      messages: number;
+      timeout: number;
+      json?: boolean;
+      record?: string;
+      inspect?: boolean;
+      duration?: number;
+      fault?: boolean;
+    }) => {
+      const running = opts.duration !== undefined || opts.inspect || opts.fault;
+      let stop: (() => void) | undefined;
+      // Ctrl-C ends a running demo gracefully (it delivers what it sent); a second one exits at once.
+      if (running) process.once('SIGINT', () => stop?.());
       const summary = await runDemo(
         {
           peers: opts.peers,
           messages: opts.messages,
           timeoutMs: opts.timeout,
-          progress: true,
+          progress: !opts.inspect,
           ...(opts.record ? { record: opts.record } : {}),
+          ...(opts.inspect ? { inspect: true } : {}),
+          ...(running
+            ? { durationMs: opts.duration === undefined ? Number.POSITIVE_INFINITY : opts.duration * 1000 }
+            : {}),
+          ...(opts.fault ? { fault: FAULT } : {}),
+          onStart: (demo) => {
+            stop = demo.stop;
+          },
         },
         (line) => console.log(line),
       );
