@@ -84,22 +84,24 @@ export function publicStateOf(value: unknown): PeerState {
   return 'disconnected';
 }
 
-/** What each active leaf state waits for, read from the chart. */
+/**
+ * What each active leaf state waits for, read from the chart: the triggers of the transitions out of
+ * it and out of its parents below the root (a parent's transitions apply in all its children), leaf
+ * first; those to the final state (a close, possible anywhere) are left out.
+ */
 export function waitingOf(value: unknown, graph: ChartGraph = chartGraph(peerMachine)): Waiting[] {
+  const final = new Set(graph.states.filter((s) => s.kind === 'final').map((s) => s.id));
   return leafStates(value, graph).map((state) => {
     const id = `${graph.id}.${state}`;
     let description: string | null = null;
-    for (let at: string | null = id; at !== null && description === null; ) {
-      const node = graph.byId.get(at);
-      description = node?.description ?? null;
-      at = node?.parent ?? null;
+    const waitsFor = new Set<string>();
+    for (let at = graph.byId.get(id); at && at.parent !== null; at = graph.byId.get(at.parent)) {
+      description ??= at.description;
+      for (const t of graph.transitions)
+        if (t.source === at.id && t.targets.length > 0 && !t.targets.some((target) => final.has(target)))
+          waitsFor.add(transitionLabel(t));
     }
-    const waitsFor = [
-      ...new Set(
-        graph.transitions.filter((t) => t.source === id && t.targets.length > 0).map(transitionLabel),
-      ),
-    ];
-    return { state, description, waitsFor };
+    return { state, description, waitsFor: [...waitsFor] };
   });
 }
 
