@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); exit code 0 only if
- * every link connected and no message was lost, duplicated or reordered.
+ * every link connected and no message was lost, duplicated or reordered. `peerstate replay FILE`
+ * serves the inspector page over a recording of the demo.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { startReplay } from '../node/inspector/replay.js';
 import { demoSucceeded, runDemo } from './demo.js';
 
 function integer(value: string): number {
@@ -83,6 +85,23 @@ program
       process.exitCode = ok ? 0 : 1;
     },
   );
+
+program
+  .command('replay')
+  .description('serve the inspector page over a recording made with demo --record, with a scrubber over time')
+  .argument('<file>', 'the recording (JSON lines)')
+  .option('--port <n>', 'port to serve on (default: a free one)', integer)
+  .action(async (file: string, opts: { port?: number }) => {
+    const replay = await startReplay(file, opts.port === undefined ? {} : { port: opts.port });
+    const { frames, durationMs, invalidLines, truncated } = replay.recording;
+    console.log(
+      `replaying ${frames.length} state changes over ${(durationMs / 1000).toFixed(1)} s` +
+        (invalidLines > 0 ? `, ${invalidLines} invalid lines skipped` : '') +
+        (truncated ? ', truncated (too many changes)' : ''),
+    );
+    console.log(`inspector: ${replay.url}`);
+    process.once('SIGINT', () => void replay.close());
+  });
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -6,11 +6,10 @@
  */
 import type { InspectionEvent, Subscription } from 'xstate';
 import type { PeerContext } from '../../../machines/peer.js';
-import { peerMachine } from '../../../machines/peer.js';
 import type { DeliveryFigures, PeerSystem, SignalingState } from '../../system.js';
-import { chartGraph } from '../../visualize/walk.js';
 import type { ChartFigures } from './peer-view.js';
-import { chartFiguresOf, leafStates, peerViewOf, publicStateOf } from './peer-view.js';
+import { chartFiguresOf, peerViewOf } from './peer-view.js';
+import { sameValue, transitionEntry } from './timeline-entry.js';
 import type { PeerView, SystemView, TimelineEntry } from './views.js';
 
 /** Options of {@link createInspectorFeed}; all optional. */
@@ -59,15 +58,6 @@ interface AttachedSystem {
   subscriptions: { unsubscribe(): void }[];
 }
 
-/** True when two state values are equal (strings, or objects of state values). */
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
 function sameDelivery(a: DeliveryFigures | null, b: DeliveryFigures | null): boolean {
   if (a === null || b === null) return a === b;
   return (
@@ -79,25 +69,6 @@ function sameDelivery(a: DeliveryFigures | null, b: DeliveryFigures | null): boo
 }
 
 const PEER_PREFIX = 'peer:';
-
-/** Triggers of the peer chart by XState event type: `done createOffer` for `xstate.done.actor.<id>`. */
-const triggers = new Map(chartGraph(peerMachine).transitions.map((t) => [t.eventType, t.trigger]));
-
-/**
- * An event type as the timeline shows it: XState's generated names (actor done or error, delays)
- * as the chart draws them (`done <actor>`, `error <actor>`, `after <delay>`), others as they are.
- */
-export function eventLabel(type: string): string {
-  return type.startsWith('xstate.') ? (triggers.get(type) ?? type) : type;
-}
-
-/** The leaf states in `a` that are not in `b`, joined: what a transition left or entered. */
-function leavesNotIn(a: unknown, b: unknown): string {
-  const others = new Set(leafStates(b));
-  return leafStates(a)
-    .filter((leaf) => !others.has(leaf))
-    .join(', ');
-}
 
 /** Creates a feed; it publishes nothing until a system is attached and something changes. */
 export function createInspectorFeed(options: InspectorFeedOptions = {}): InspectorFeed {
@@ -129,17 +100,7 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
       entry = { system, peer, value, figures: chartFiguresOf(context), delivery: null };
       peers.set(key, entry);
     } else if (!sameValue(entry.value, value)) {
-      record({
-        kind: 'transition',
-        t: Date.now(),
-        system: system.handle.localId,
-        peer,
-        from: leavesNotIn(entry.value, value),
-        to: leavesNotIn(value, entry.value),
-        fromState: publicStateOf(entry.value),
-        toState: publicStateOf(value),
-        event: eventLabel(event),
-      });
+      record(transitionEntry(Date.now(), system.handle.localId, peer, entry.value, value, event));
       entry.value = value;
     }
     entry.figures = chartFiguresOf(context);

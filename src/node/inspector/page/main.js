@@ -68,6 +68,7 @@ function receive(message) {
     case 'hello':
       mode = message.mode;
       if (mode === 'replay') {
+        timeline.relative = true;
         $('replay').hidden = false;
         $('scrubber').max = String(Math.ceil(message.durationMs));
         $('scrubber').value = $('scrubber').max;

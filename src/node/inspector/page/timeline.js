@@ -14,15 +14,14 @@ export class Timeline {
     this.entries = [];
     this.dropped = 0;
     this.keys = new Set();
-    this.origin = 0;
+    this.relative = false;
     filter.addEventListener('change', () => this.render());
   }
 
-  /** Forgets every entry; times are shown relative to `origin` (ms) when it is not 0. */
-  clear(origin = 0) {
+  /** Forgets every entry. */
+  clear() {
     this.entries = [];
     this.dropped = 0;
-    this.origin = origin;
   }
 
   /** Adds entries (oldest first); `dropped` more were lost on the way (a slow page). */
@@ -38,8 +37,9 @@ export class Timeline {
     }
   }
 
+  /** A time as shown: a clock time live, seconds since the recording started in a replay (`relative`). */
   time(t) {
-    if (this.origin !== 0) return `${((t - this.origin) / 1000).toFixed(3)} s`;
+    if (this.relative) return `${(t / 1000).toFixed(3)} s`;
     const d = new Date(t);
     return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
   }
@@ -67,7 +67,7 @@ export class Timeline {
       rows.push(
         h(
           'li',
-          { 'data-kind': 'transition', 'data-key': key, 'data-to': e.toState },
+          { 'data-kind': 'transition', 'data-key': key, 'data-to': e.toState, 'data-t': e.t },
           h('span', { class: 'time' }, this.time(e.t)),
           `${who} `,
           changed
