@@ -86,11 +86,13 @@ program
   .option('--runs <n>', 'counted runs of each side, alternating (below 5: a warning)', positiveInteger, 5)
   .option('--megabytes <n>', 'MiB sent per run, in 64 KiB messages', positiveInteger, 64)
   .option('--json', 'end stdout with one JSON line {"peerstateMBps","rawMBps","ratio"}')
-  .action(async (opts: { runs: number; megabytes: number; json?: boolean }) => {
+  .option('--inspect', 'attach the inspector, with one page reading it, to the peerstate side')
+  .action(async (opts: { runs: number; megabytes: number; json?: boolean; inspect?: boolean }) => {
     process.exitCode = await runThroughputBench({
       runs: opts.runs,
       megabytes: opts.megabytes,
       json: opts.json === true,
+      inspect: opts.inspect === true,
     });
   });
 
