@@ -6,32 +6,16 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunningDemo } from '../src/cli/demo.js';
-import { runDemo } from '../src/cli/demo.js';
 import { launchChromium } from '../test/support/chromium.js';
+import { startInspectedDemo } from '../test/support/inspected-demo.js';
 
 const OUT = fileURLToPath(new URL('../docs/inspector.png', import.meta.url));
 /** Bound of every wait on the page, in ms. */
 const WAIT_MS = 30_000;
 
 async function main(): Promise<void> {
-  let finished: Promise<unknown> = Promise.resolve();
-  const running = new Promise<RunningDemo>((resolve) => {
-    finished = runDemo(
-      {
-        peers: 3,
-        messages: 20,
-        timeoutMs: WAIT_MS,
-        progress: false,
-        inspect: true,
-        relay: true,
-        durationMs: Number.POSITIVE_INFINITY,
-        onStart: resolve,
-      },
-      () => {},
-    );
-  });
-  const demo = await running;
+  const { demo: started, finished } = startInspectedDemo();
+  const demo = await started;
   const chromium = await launchChromium();
   try {
     const page = await chromium.context.newPage();

@@ -11,6 +11,7 @@ import type { DemoSummary, RunningDemo } from '../../src/cli/demo.js';
 import { demoSucceeded, runDemo } from '../../src/cli/demo.js';
 import { type Replay, startReplay } from '../../src/node/index.js';
 import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
+import { startInspectedDemo } from '../support/inspected-demo.js';
 
 let chromium: LaunchedChromium | undefined;
 let demo: RunningDemo | undefined;
@@ -31,32 +32,15 @@ afterEach(async () => {
   finished = undefined;
 });
 
-/** Starts the demo with the inspector, running until stopped; resolves once it runs. */
-function startDemo(): Promise<RunningDemo> {
-  return new Promise((resolve) => {
-    finished = runDemo(
-      {
-        peers: 3,
-        messages: 20,
-        timeoutMs: 30_000,
-        progress: false,
-        inspect: true,
-        relay: true,
-        durationMs: Number.POSITIVE_INFINITY,
-        onStart: resolve,
-      },
-      () => {},
-    );
-  });
-}
-
 /** The `data-state` of the link between two systems in the mesh, or null without one. */
 function linkState(page: Page, link: string): Promise<string | null> {
   return page.locator(`[data-link="${link}"]`).getAttribute('data-state');
 }
 
 it('shows the 3-peer mesh connected, a forced ICE restart leave and return, and why a peer waits', async () => {
-  demo = await startDemo();
+  const started = startInspectedDemo();
+  finished = started.finished;
+  demo = await started.demo;
   expect(demo.inspectorUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
   chromium = await launchChromium();
   const page = await chromium.context.newPage();

@@ -112,3 +112,16 @@ it('keeps one frame in flight and, meanwhile, only the latest view per peer and 
   expect(update.timeline.length).toBeLessThanOrEqual(10);
   unsubscribe();
 });
+
+it('queues one reset however often a slow page seeks', () => {
+  const { socket, frames, writeOne } = slowSocket();
+  const channel = new ClientChannel(socket as never);
+  channel.sendControl({ type: 'hello', mode: 'replay', durationMs: 100 });
+  for (let t = 0; t < 50; t++) channel.sendControl({ type: 'reset', t });
+  writeOne();
+  writeOne();
+  expect(frames).toEqual([
+    { type: 'hello', mode: 'replay', durationMs: 100 },
+    { type: 'reset', t: 49 },
+  ]);
+});

@@ -23,8 +23,13 @@ export class ClientChannel {
     private readonly timelineLimit = 500,
   ) {}
 
-  /** Sends a control frame (hello, reset) before any pending update. */
+  /**
+   * Sends a control frame (hello, reset) before any pending update. A queued frame of the same type
+   * is replaced, so a page that seeks faster than it reads queues one reset, not one per seek.
+   */
   sendControl(message: InspectorMessage): void {
+    const queued = this.control.findIndex((m) => m.type === message.type);
+    if (queued >= 0) this.control.splice(queued, 1);
     this.control.push(message);
     this.flush();
   }
