@@ -6,7 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { startReplay } from '../node/inspector/replay.js';
-import { demoSucceeded, runDemo } from './demo.js';
+import { demoSucceeded, runDemo, SEND_PERIOD_MS } from './demo.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -31,15 +31,19 @@ program
   .option('--timeout <ms>', 'give up after this many ms', integer, 60_000)
   .option('--json', 'end with one JSON summary line')
   .option('--record <file>', 'write every XState inspection event to FILE as JSON lines')
-  .option('--inspect', 'serve the inspector page (its URL is printed) and keep running until Ctrl-C')
+  .option(
+    '--inspect',
+    'serve the inspector page (its URL is printed) and keep running until Ctrl-C or --duration',
+  )
   .option(
     '--duration <s>',
-    'keep running this many seconds, sending 2 messages a second per link and direction',
+    `keep running this many seconds, sending ${1000 / SEND_PERIOD_MS} messages a second per link and direction`,
     integer,
   )
   .option(
     '--fault',
-    `cut one link at a time through a UDP relay, ${FAULT.forMs / 1000} s every ${FAULT.everyMs / 1000} s`,
+    `cut one link at a time through a UDP relay, ${FAULT.forMs / 1000} s every ${FAULT.everyMs / 1000} s ` +
+      '(runs until Ctrl-C unless --duration)',
   )
   .action(
     async (opts: {
