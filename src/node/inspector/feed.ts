@@ -7,7 +7,6 @@
 import type { InspectionEvent, Subscription } from 'xstate';
 import type { PeerContext } from '../../../machines/peer.js';
 import type { DeliveryFigures, PeerSystem, SignalingState } from '../../system.js';
-import type { ChartFigures } from './peer-view.js';
 import { chartFiguresOf, peerViewOf } from './peer-view.js';
 import { sameValue, transitionEntry } from './timeline-entry.js';
 import type { PeerView, SystemView, TimelineEntry } from './views.js';
@@ -47,7 +46,8 @@ interface PeerEntry {
   system: AttachedSystem;
   peer: string;
   value: unknown;
-  figures: ChartFigures;
+  /** The latest context (a snapshot's, never changed by XState): figures are picked from it only when published. */
+  context: PeerContext;
   delivery: DeliveryFigures | null;
 }
 
@@ -97,13 +97,13 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
     const key = `${system.handle.localId}>${peer}`;
     let entry = peers.get(key);
     if (!entry) {
-      entry = { system, peer, value, figures: chartFiguresOf(context), delivery: null };
+      entry = { system, peer, value, context, delivery: null };
       peers.set(key, entry);
     } else if (!sameValue(entry.value, value)) {
       record(transitionEntry(Date.now(), system.handle.localId, peer, entry.value, value, event));
       entry.value = value;
     }
-    entry.figures = chartFiguresOf(context);
+    entry.context = context;
     dirtyPeers.add(entry);
   };
 
@@ -135,7 +135,7 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
       const view = peerViewOf(
         entry.system.handle.localId,
         entry.peer,
-        { value: entry.value, context: entry.figures },
+        { value: entry.value, context: chartFiguresOf(entry.context) },
         entry.delivery,
         entry.system.signaling,
       );
