@@ -85,24 +85,41 @@ export function publicStateOf(value: unknown): PeerState {
 }
 
 /**
- * What each active leaf state waits for, read from the chart: the triggers of the transitions out of
- * it and out of its parents below the root (a parent's transitions apply in all its children), leaf
- * first; those to the final state (a close, possible anywhere) are left out.
+ * What a peer waits for, read from the chart: per active leaf state, the triggers of the transitions
+ * out of it and out of its parents below the root (a parent's transitions apply in all its
+ * children), and the nearest description. With several active leaves (parallel regions), what their
+ * parents share comes first, once, under the deepest shared parent, and each leaf lists only its own.
+ * Transitions to the final state (a close, possible anywhere) are left out.
  */
 export function waitingOf(value: unknown, graph: ChartGraph = chartGraph(peerMachine)): Waiting[] {
   const final = new Set(graph.states.filter((s) => s.kind === 'final').map((s) => s.id));
-  return leafStates(value, graph).map((state) => {
-    const id = `${graph.id}.${state}`;
-    let description: string | null = null;
+  /** The states from `id` up to, not including, the root (or `stop`). */
+  const chain = (id: string, stop: ReadonlySet<string> = new Set()) => {
+    const states = [];
+    for (
+      let at = graph.byId.get(id);
+      at && at.parent !== null && !stop.has(at.id);
+      at = graph.byId.get(at.parent)
+    )
+      states.push(at);
+    return states;
+  };
+  const entry = (id: string, states: ReturnType<typeof chain>): Waiting => {
     const waitsFor = new Set<string>();
-    for (let at = graph.byId.get(id); at && at.parent !== null; at = graph.byId.get(at.parent)) {
-      description ??= at.description;
+    for (const state of states)
       for (const t of graph.transitions)
-        if (t.source === at.id && t.targets.length > 0 && !t.targets.some((target) => final.has(target)))
+        if (t.source === state.id && t.targets.length > 0 && !t.targets.some((target) => final.has(target)))
           waitsFor.add(transitionLabel(t));
-    }
-    return { state, description, waitsFor: [...waitsFor] };
-  });
+    const description = states.find((state) => state.description !== null)?.description ?? null;
+    return { state: id.slice(graph.id.length + 1), description, waitsFor: [...waitsFor] };
+  };
+  const leaves = leafStates(value, graph).map((leaf) => `${graph.id}.${leaf}`);
+  if (leaves.length === 1) return leaves.map((id) => entry(id, chain(id)));
+  const chains = leaves.map((id) => chain(id));
+  const shared = (chains[0] ?? []).filter((state) => chains.every((c) => c.includes(state)));
+  const sharedIds = new Set(shared.map((state) => state.id));
+  const head = shared[0] ? [entry(shared[0].id, shared)] : [];
+  return [...head, ...leaves.map((id) => entry(id, chain(id, sharedIds)))];
 }
 
 /** Circumstances that explain why a peer is not connected. */
