@@ -1,13 +1,14 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
- * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts and
- * throughput.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
+ * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts, throughput.ts
+ * and inspector-cost.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
 import { runCyclesBench } from './cycles.js';
+import { runInspectorCostBench } from './inspector-cost.js';
 import {
   RECOVERY_CASES,
   type RecoveryCase,
@@ -87,10 +88,26 @@ program
   .option('--runs <n>', 'counted runs of each side, alternating (below 5: a warning)', positiveInteger, 5)
   .option('--megabytes <n>', 'MiB sent per run, in 64 KiB messages', positiveInteger, 64)
   .option('--json', 'end stdout with one JSON line {"peerstateMBps","rawMBps","ratio"}')
-  .action(async (opts: { runs: number; megabytes: number; json?: boolean }) => {
+  .option('--inspect', 'attach the inspector, with one page reading it, to the peerstate side')
+  .action(async (opts: { runs: number; megabytes: number; json?: boolean; inspect?: boolean }) => {
     process.exitCode = await runThroughputBench({
       runs: opts.runs,
       megabytes: opts.megabytes,
+      json: opts.json === true,
+      inspect: opts.inspect === true,
+    });
+  });
+
+program
+  .command('inspector')
+  .description('the inspector feed attached vs. not: ms to queue SENDs on the scripted fakes (no network)')
+  .option('--runs <n>', 'counted runs of each side, alternating', positiveInteger, 7)
+  .option('--messages <n>', 'SENDs per run', positiveInteger, 50_000)
+  .option('--json', 'end stdout with one JSON line {"withoutMs","withMs","ratio"}')
+  .action(async (opts: { runs: number; messages: number; json?: boolean }) => {
+    process.exitCode = await runInspectorCostBench({
+      runs: opts.runs,
+      messages: opts.messages,
       json: opts.json === true,
     });
   });

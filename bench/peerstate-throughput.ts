@@ -9,6 +9,7 @@
 import type { PeerHandle, PeerSystem, PeerstateError } from '../src/node/index.js';
 import { createNodePeerSystem, OutboxFullError } from '../src/node/index.js';
 import { within } from './deadline.js';
+import { type InspectorReader, readInspector } from './inspector-reader.js';
 import { payloadOf, sampleOf, type ThroughputRunOptions, type ThroughputSample } from './raw-throughput.js';
 
 /** Where one peerstate run connects: a fresh room and fresh ids on a running signaling server. */
@@ -21,6 +22,8 @@ export interface PeerstateThroughputOptions extends ThroughputRunOptions {
   aId: string;
   /** Receiver id. */
   bId: string;
+  /** Attach the inspector to both systems, with one page reading it (bench/inspector-reader.ts). */
+  inspect?: boolean;
 }
 
 /** Resolves when the handle is `connected` (now or later). */
@@ -63,6 +66,7 @@ export async function peerstateThroughput(options: PeerstateThroughputOptions): 
   const payload = payloadOf(messageBytes);
   const systems: PeerSystem[] = [];
   const errors: string[] = [];
+  let reader: InspectorReader | undefined;
   const open = (localId: string): PeerSystem => {
     const system = createNodePeerSystem({
       localId,
@@ -81,6 +85,7 @@ export async function peerstateThroughput(options: PeerstateThroughputOptions): 
     await within(b.signalingOpen(), options.setupTimeoutMs, `peerstate ${bId}: signaling open`);
     const a = open(aId);
     await within(a.signalingOpen(), options.setupTimeoutMs, `peerstate ${aId}: signaling open`);
+    if (options.inspect) reader = await readInspector(systems);
 
     let received = 0;
     let stoppedAt = 0;
@@ -115,6 +120,7 @@ export async function peerstateThroughput(options: PeerstateThroughputOptions): 
     );
     return sampleOf(total, stoppedAt - start);
   } finally {
+    await reader?.close();
     await within(
       Promise.all(systems.map((s) => s.stop())),
       options.setupTimeoutMs,

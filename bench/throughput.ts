@@ -7,7 +7,8 @@
  * ...) in one process so that drift (CPU frequency, JIT, GC, other load) hits both sides alike; one
  * uncounted warm-up pair comes first. Results go to stdout, progress to stderr; with `json` the last
  * stdout line is `{"peerstateMBps":..,"rawMBps":..,"ratio":..}` (MiB/s medians; ratio =
- * peerstate/raw, higher is better for peerstate).
+ * peerstate/raw, higher is better for peerstate). With `inspect`, the peerstate side runs with the
+ * inspector attached and one page reading it: its ratio against a run without gives the inspector's cost.
  */
 import { randomUUID } from 'node:crypto';
 import { startSignalingServer } from '../src/server/index.js';
@@ -23,6 +24,8 @@ export interface ThroughputBenchOptions {
   megabytes: number;
   /** End stdout with the JSON line. */
   json: boolean;
+  /** Attach the inspector (with one page reading it) to the peerstate side of every run. */
+  inspect?: boolean;
 }
 
 /** One counted pair of runs. */
@@ -65,7 +68,7 @@ export function transferTimeoutMs(megabytes: number): number {
  * after cleanup. `progress` gets one line per step (stderr), `pair` each counted pair.
  */
 export async function measureThroughput(
-  options: { runs: number; megabytes: number },
+  options: { runs: number; megabytes: number; inspect?: boolean },
   report: { progress(line: string): void; pair(pair: ThroughputPair): void },
 ): Promise<ThroughputBenchResult> {
   const { runs, megabytes } = options;
@@ -93,6 +96,7 @@ export async function measureThroughput(
       room: `throughput-${tag}-${n}`,
       aId: `a-${tag}-${n}`,
       bId: `b-${tag}-${n}`,
+      inspect: options.inspect === true,
     });
   };
   try {

@@ -13,5 +13,5 @@ export type { ExponentialBackoffOptions, ReconnectPolicy } from './reconnect-pol
 export { exponentialBackoff } from './reconnect-policy.js';
 export type { BindingOptions, RtcImplementation } from './rtc/binding.js';
 export type { WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
-export type { PeerSystem, SignalingState } from './system.js';
+export type { DeliveryFigures, PeerSystem, SignalingState } from './system.js';
 export { createPeerSystem } from './system.js';

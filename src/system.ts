@@ -58,6 +58,11 @@ export interface PeerSystem {
   connect(peerId: string): PeerHandle;
   /** The handle of a peer that has an actor, if any. */
   peer(peerId: string): PeerHandle | undefined;
+  /**
+   * What the peer holds outside its chart (outbox, channel buffer, held inbound messages), read-only,
+   * for inspectors; undefined when the peer has no actor.
+   */
+  deliveryFigures(peerId: string): DeliveryFigures | undefined;
   /** Handles of peers that connected to us first (accepted by `accept`); never one we `connect`ed to. */
   readonly incoming$: Observable<PeerHandle>;
   /** Every message from every peer. */
@@ -84,6 +89,20 @@ export interface PeerSystem {
    * about 3 s). Idempotent: every call returns the same promise.
    */
   stop(): Promise<void>;
+}
+
+/** What a peer holds outside its chart, read for inspection: counts of messages, sizes in bytes. */
+export interface DeliveryFigures {
+  /** Messages in the outbox: not yet sent, or sent and not yet acknowledged. */
+  outboxMessages: number;
+  /** Payload bytes of those messages. */
+  outboxBytes: number;
+  /** Of those, messages sent and not yet acknowledged. */
+  unacknowledged: number;
+  /** The data channel's `bufferedAmount` (0 without a pc). */
+  bufferedAmount: number;
+  /** Messages received in order that wait for `connected` before the application sees them. */
+  pendingInbound: number;
 }
 
 /** The states of the signaling session (the signaling chart's top level). */
@@ -226,6 +245,18 @@ export function createPeerSystem(userOptions: PeerSystemOptions): PeerSystem {
     peer(peerId) {
       const ref = peerActor(peerId);
       return ref ? handleOf(ref) : undefined;
+    },
+    deliveryFigures(peerId) {
+      const ref = peerActor(peerId);
+      const resources = ref && registry.get(ref.getSnapshot().context.key);
+      if (!resources) return undefined;
+      return {
+        outboxMessages: resources.outbox.size,
+        outboxBytes: resources.outbox.bytes,
+        unacknowledged: resources.outbox.unacknowledged,
+        bufferedAmount: resources.binding?.bufferedAmount ?? 0,
+        pendingInbound: resources.pending.length,
+      };
     },
     signaling$,
     signalingOpen() {

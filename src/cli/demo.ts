@@ -1,11 +1,15 @@
 /**
  * The demo: an embedded signaling server and N peers in one process, connected as a full mesh
- * through the charts, exchanging M messages over every link in both directions.
+ * through the charts, exchanging M messages over every link in both directions. With a duration it
+ * keeps running, sending at a low rate, so that the inspector has something to show; with faults,
+ * every link runs through its own UDP relay and one link at a time is cut now and then.
  */
 import { SingleBar } from 'cli-progress';
-import type { PeerHandle, PeerState } from '../index.js';
+import type { PeerHandle, PeerState, PeerSystem } from '../index.js';
 import { createNodePeerSystem } from '../node/index.js';
 import { createInspectionRecorder } from '../node/inspection-recorder.js';
+import { startInspector } from '../node/inspector/inspector.js';
+import { createUdpRelay, type UdpRelay } from '../node/udp-relay.js';
 import { startSignalingServer } from '../server/index.js';
 
 /** Demo parameters. */
@@ -20,7 +24,41 @@ export interface DemoOptions {
   progress: boolean;
   /** Write XState inspection events of every system to this file as JSON lines. */
   record?: string;
+  /** Start the inspector beside the demo (its URL is logged and given to `onStart`). */
+  inspect?: boolean;
+  /**
+   * Keep running this long after the first messages, in ms, sending one message per link and
+   * direction every `SEND_PERIOD_MS`; `Infinity` runs until `stop()`. Without it the demo ends
+   * once the first messages are delivered.
+   */
+  durationMs?: number;
+  /** Route every link through its own UDP relay (for `cut`/`heal`). Implied by `fault`. */
+  relay?: boolean;
+  /** Cut one link at a time, at random: `everyMs` apart, for `forMs` each. */
+  fault?: { everyMs: number; forMs: number };
+  /** Called once every system runs (before any link connects). */
+  onStart?: (demo: RunningDemo) => void;
 }
+
+/** The demo while it runs. */
+export interface RunningDemo {
+  /** The inspector's URL, with `inspect`. */
+  inspectorUrl: string | undefined;
+  /** The peer systems, `peer-1` first. */
+  systems: readonly PeerSystem[];
+  /**
+   * Cuts the link between two systems (every datagram between them dropped) until `heal`.
+   * @throws Error without `relay` or `fault`.
+   */
+  cut(a: string, b: string): void;
+  /** Restores a cut link. @throws Error without `relay` or `fault`. */
+  heal(a: string, b: string): void;
+  /** Ends a demo that runs for a duration now (it then delivers what it sent and stops). */
+  stop(): void;
+}
+
+/** With a duration: how often each link and direction sends one more message, in ms. */
+export const SEND_PERIOD_MS = 500;
 
 /** What the demo measured. Times in ms. */
 export interface DemoSummary {
@@ -44,6 +82,8 @@ interface Direction {
   handle: PeerHandle;
   transitions: { state: PeerState; atMs: number }[];
   connectedAtMs: number | undefined;
+  /** Messages sent (numbered 1, 2, ...). */
+  sent: number;
   lastSeq: number;
   received: number;
   duplicated: number;
@@ -65,9 +105,22 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
   if (!Number.isInteger(options.messages) || options.messages < 0) {
     throw new RangeError('--messages must be an integer ≥ 0');
   }
-  const server = await startSignalingServer();
-  const recorder = options.record ? createInspectionRecorder(options.record) : undefined;
   const ids = Array.from({ length: options.peers }, (_, i) => `peer-${i + 1}`);
+  const pairOf = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
+  const relays = new Map<string, UdpRelay>();
+  if (options.relay || options.fault) {
+    for (const [i, a] of ids.entries())
+      for (const b of ids.slice(i + 1)) relays.set(pairOf(a, b), await createUdpRelay());
+  }
+  const relayOf = (a: string, b: string): UdpRelay => {
+    const relay = relays.get(pairOf(a, b));
+    if (!relay) throw new Error(`no relay between ${a} and ${b} (run with relay or fault)`);
+    return relay;
+  };
+  const server = await startSignalingServer(
+    relays.size > 0 ? { transformSignal: (signal, from, to) => relayOf(from, to).rewriteSignal(signal) } : {},
+  );
+  const recorder = options.record ? createInspectionRecorder(options.record) : undefined;
   const systems = ids.map((localId) =>
     createNodePeerSystem({
       localId,
@@ -80,10 +133,23 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
   const errors: string[] = [];
   for (const system of systems)
     system.errors$.subscribe((e) => errors.push(`${system.localId}: ${e.code} ${e.message}`));
+  const inspector = options.inspect ? await startInspector({ systems }) : undefined;
+  if (inspector) log(`inspector: ${inspector.url}`);
+  let stopRunning: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    stopRunning = resolve;
+  });
+  options.onStart?.({
+    inspectorUrl: inspector?.url,
+    systems,
+    cut: (a, b) => relayOf(a, b).block(),
+    heal: (a, b) => relayOf(a, b).heal(),
+    stop: () => stopRunning(),
+  });
   await Promise.all(systems.map((system) => system.signalingOpen()));
 
   const links = (options.peers * (options.peers - 1)) / 2;
-  const expected = links * 2 * options.messages;
+  let expected = links * 2 * options.messages;
   const bar = options.progress
     ? new SingleBar({
         format: 'links {links} | messages {bar} {value}/{total} | {duration_formatted}',
@@ -104,8 +170,10 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
     finish = resolve;
   });
   const byPair = new Map<string, Direction>();
+  // While running for a duration the demo is not done, whatever has been delivered so far.
+  let running = options.durationMs !== undefined;
   const checkDone = () => {
-    if (delivered >= expected && connectedLinks === links) finish();
+    if (!running && delivered >= expected && connectedLinks === links) finish();
   };
 
   for (const [i, system] of systems.entries()) {
@@ -118,6 +186,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
         handle,
         transitions: [],
         connectedAtMs: undefined,
+        sent: options.messages,
         lastSeq: 0,
         received: 0,
         duplicated: 0,
@@ -153,6 +222,14 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
     }
   }
 
+  if (options.durationMs !== undefined) {
+    await keepRunning(options, directions, relays, stopped, () => {
+      expected++;
+      bar?.setTotal(expected);
+    });
+    running = false;
+    checkDone();
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     done,
@@ -165,7 +242,9 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
   const flushed = Promise.allSettled(directions.map((d) => d.handle.flushed()));
   await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
   await Promise.all(systems.map((system) => system.stop()));
+  await inspector?.close();
   await server.close();
+  await Promise.all([...relays.values()].map((relay) => relay.close()));
   if (recorder) {
     await recorder.close();
     log(`recorded ${recorder.lines} inspection events to ${options.record}`);
@@ -173,7 +252,7 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
 
   for (const d of directions) {
     const path = d.transitions.map((t) => `${t.state} ${Math.round(t.atMs)}`).join(' → ');
-    log(`${d.from} → ${d.to}: ${path} ms; received ${d.received}/${options.messages}`);
+    log(`${d.from} → ${d.to}: ${path} ms; received ${d.received}/${d.sent}`);
   }
   for (const error of errors.slice(0, 20)) log(`error ${error}`);
 
@@ -200,6 +279,55 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
     connectMsP95: round(quantile(linkTimes, 0.95)),
     durationMs: round(durationMs),
   };
+}
+
+/**
+ * Runs for `options.durationMs` (or until `stopped`): every `SEND_PERIOD_MS` each direction sends its
+ * next number (`onSent` per message; skipped while its outbox is full), and with `fault` one
+ * uncut link at a time is cut for `fault.forMs`. Resolves with every link healed and sending over.
+ */
+async function keepRunning(
+  options: DemoOptions,
+  directions: readonly Direction[],
+  relays: ReadonlyMap<string, UdpRelay>,
+  stopped: Promise<void>,
+  onSent: () => void,
+): Promise<void> {
+  const sender = setInterval(() => {
+    for (const d of directions) {
+      try {
+        d.handle.send(String(d.sent + 1));
+      } catch {
+        continue; // outbox full (a cut link) or closed: this number goes out next time
+      }
+      d.sent++;
+      onSent();
+    }
+  }, SEND_PERIOD_MS);
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const fault = options.fault;
+  const faults = fault
+    ? setInterval(() => {
+        const uncut = [...relays.values()].filter((relay) => !relay.blocked);
+        const relay = uncut[Math.floor(Math.random() * uncut.length)];
+        if (!relay) return;
+        relay.block();
+        timers.push(setTimeout(() => relay.heal(), fault.forMs));
+      }, fault.everyMs)
+    : undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const duration = options.durationMs ?? 0;
+  await Promise.race([
+    stopped,
+    Number.isFinite(duration)
+      ? new Promise<void>((resolve) => (timer = setTimeout(resolve, duration)))
+      : stopped,
+  ]);
+  clearTimeout(timer);
+  clearInterval(sender);
+  clearInterval(faults);
+  for (const t of timers) clearTimeout(t);
+  for (const relay of relays.values()) relay.heal();
 }
 
 /** True when every link connected and nothing was lost, duplicated or reordered. */

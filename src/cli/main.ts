@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 /**
  * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); exit code 0 only if
- * every link connected and no message was lost, duplicated or reordered.
+ * every link connected and no message was lost, duplicated or reordered. `peerstate replay FILE`
+ * serves the inspector page over a recording of the demo.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { demoSucceeded, runDemo } from './demo.js';
+import { startReplay } from '../node/inspector/replay.js';
+import { demoSucceeded, runDemo, SEND_PERIOD_MS } from './demo.js';
 
 function integer(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
   return n;
 }
+
+/** `--fault`: how often a link is cut and for how long, in ms. */
+const FAULT = { everyMs: 10_000, forMs: 4_000 };
 
 const program = new Command('peerstate').description(
   'Race-free WebRTC peer connections on XState statecharts',
@@ -26,15 +31,50 @@ program
   .option('--timeout <ms>', 'give up after this many ms', integer, 60_000)
   .option('--json', 'end with one JSON summary line')
   .option('--record <file>', 'write every XState inspection event to FILE as JSON lines')
+  .option(
+    '--inspect',
+    'serve the inspector page (its URL is printed) and keep running until Ctrl-C or --duration',
+  )
+  .option(
+    '--duration <s>',
+    `keep running this many seconds, sending ${1000 / SEND_PERIOD_MS} messages a second per link and direction`,
+    integer,
+  )
+  .option(
+    '--fault',
+    `cut one link at a time through a UDP relay, ${FAULT.forMs / 1000} s every ${FAULT.everyMs / 1000} s ` +
+      '(runs until Ctrl-C unless --duration)',
+  )
   .action(
-    async (opts: { peers: number; messages: number; timeout: number; json?: boolean; record?: string }) => {
+    async (opts: {
+      peers: number;
+      messages: number;
+      timeout: number;
+      json?: boolean;
+      record?: string;
+      inspect?: boolean;
+      duration?: number;
+      fault?: boolean;
+    }) => {
+      const running = opts.duration !== undefined || opts.inspect || opts.fault;
+      let stop: (() => void) | undefined;
+      // Ctrl-C ends a running demo gracefully (it delivers what it sent); a second one exits at once.
+      if (running) process.once('SIGINT', () => stop?.());
       const summary = await runDemo(
         {
           peers: opts.peers,
           messages: opts.messages,
           timeoutMs: opts.timeout,
-          progress: true,
+          progress: !opts.inspect,
           ...(opts.record ? { record: opts.record } : {}),
+          ...(opts.inspect ? { inspect: true } : {}),
+          ...(running
+            ? { durationMs: opts.duration === undefined ? Number.POSITIVE_INFINITY : opts.duration * 1000 }
+            : {}),
+          ...(opts.fault ? { fault: FAULT } : {}),
+          onStart: (demo) => {
+            stop = demo.stop;
+          },
         },
         (line) => console.log(line),
       );
@@ -49,6 +89,23 @@ program
       process.exitCode = ok ? 0 : 1;
     },
   );
+
+program
+  .command('replay')
+  .description('serve the inspector page over a recording made with demo --record, with a scrubber over time')
+  .argument('<file>', 'the recording (JSON lines)')
+  .option('--port <n>', 'port to serve on (default: a free one)', integer)
+  .action(async (file: string, opts: { port?: number }) => {
+    const replay = await startReplay(file, opts.port === undefined ? {} : { port: opts.port });
+    const { frames, durationMs, invalidLines, truncated } = replay.recording;
+    console.log(
+      `replaying ${frames.length} state changes over ${(durationMs / 1000).toFixed(1)} s` +
+        (invalidLines > 0 ? `, ${invalidLines} invalid lines skipped` : '') +
+        (truncated ? ', truncated (too many changes)' : ''),
+    );
+    console.log(`inspector: ${replay.url}`);
+    process.once('SIGINT', () => void replay.close());
+  });
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -30,3 +30,5 @@ export function createNodePeerSystem(options: NodePeerSystemOptions): PeerSystem
 
 export * from '../index.js';
 export { createInspectionRecorder, type InspectionRecorder } from './inspection-recorder.js';
+export { type Inspector, type InspectorOptions, startInspector } from './inspector/inspector.js';
+export { type Replay, startReplay } from './inspector/replay.js';

@@ -4,11 +4,16 @@
  *
  * Each line: `{ "t": ms since start, "system": local peer id, "type": "@xstate.event" | "@xstate.snapshot"
  * | "@xstate.actor" | "@xstate.action" | "@xstate.microstep", "actor": actor id, ... }` with `event`
- * (type and payload) for events and `value`/`status` for snapshots. Binary payloads are written as
+ * (type and payload) for events and `value`/`status` for snapshots. A snapshot line also names the
+ * actor's `systemId` (`system`, `signaling`, `peer:<remote id>`), with, for a peer, the `figures` the
+ * inspector shows (src/node/inspector/peer-view.ts) and, for the root, the signaling `generation`:
+ * enough for `peerstate replay` to show the run again. Binary payloads are written as
  * `{ "bytes": length }`; actor references as their id.
  */
 import { createWriteStream } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
+import type { PeerContext } from '../../machines/peer.js';
+import { chartFiguresOf } from './inspector/peer-view.js';
 
 /** A recorder bound to one file. */
 export interface InspectionRecorder {
@@ -59,12 +64,20 @@ export function createInspectionRecorder(path: string): InspectionRecorder {
             });
             break;
           case '@xstate.snapshot': {
-            const snapshot = event.snapshot as { value?: unknown; status?: string };
+            const snapshot = event.snapshot as { value?: unknown; status?: string; context?: unknown };
+            const systemId = (event.actorRef as { systemId?: string }).systemId ?? null;
             write({
               ...base,
+              systemId,
               event: (event.event as { type: string }).type,
               value: safe(snapshot.value ?? null),
               status: snapshot.status ?? null,
+              ...(systemId?.startsWith('peer:')
+                ? { figures: chartFiguresOf(snapshot.context as PeerContext) }
+                : {}),
+              ...(systemId === 'system'
+                ? { generation: (snapshot.context as { generation: number }).generation }
+                : {}),
             });
             break;
           }

@@ -67,6 +67,16 @@ export class Outbox {
     return this.held.length;
   }
 
+  /** Payload bytes held (unsent or unacknowledged). */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Messages sent and not yet acknowledged (the first `unacknowledged` of those held). */
+  get unacknowledged(): number {
+    return this.next;
+  }
+
   /** Whether `data` fits now. */
   fits(data: string | Uint8Array): boolean {
     return this.size < this.limits.maxMessages && this.heldBytes + payloadBytes(data) <= this.limits.maxBytes;

@@ -236,6 +236,11 @@ export class PeerConnectionBinding {
     return this.channel.bufferedAmount < this.options.highWaterMark;
   }
 
+  /** The channel's `bufferedAmount`: bytes queued for sending, not yet handed to the network. */
+  get bufferedAmount(): number {
+    return this.channel.bufferedAmount;
+  }
+
   /** Sends one frame. Throws what `RTCDataChannel.send` throws (e.g. InvalidStateError). */
   send(frame: Uint8Array): void {
     this.channel.send(frame as Uint8Array<ArrayBuffer>);

@@ -11,6 +11,9 @@
  * between the same two ends become one edge with a label line per transition. Edges leave a cluster
  * from an invisible node at its bottom and enter it at its initial dot (ltail/lhead clip them at the
  * border).
+ *
+ * Every state's box or cluster carries the SVG id `state:<state id>` (e.g. `state:peer.live.connected`),
+ * so a page can find the active states of a running actor in the drawing and highlight them.
  */
 
 import type { ChartEdge } from './edges.js';
@@ -21,6 +24,11 @@ const FONT = 'DejaVu Sans';
 const MUTED = '#57606a';
 const INK = '#24292f';
 const ERROR = '#cf222e';
+
+/** The SVG id of a state's box or cluster: `state:` and XState's state id. */
+export function stateElementId(stateId: string): string {
+  return `state:${stateId}`;
+}
 
 /** A double-quoted DOT id or attribute value. */
 function quote(value: string): string {
@@ -156,6 +164,7 @@ export function toDot(graph: ChartGraph): string {
         state.kind === 'history'
           ? { shape: 'circle', label: history, width: 0.3, fixedsize: 'true' }
           : {
+              id: stateElementId(state.id),
               label: stateLabel(state.key, stateLines(graph, state)),
               peripheries: state.kind === 'final' ? 2 : undefined,
               tooltip: state.description ?? undefined,
@@ -165,6 +174,7 @@ export function toDot(graph: ChartGraph): string {
     }
     const inner = `${pad}  `;
     lines.push(`${pad}subgraph ${quote(clusterOf(state))} {`);
+    lines.push(`${inner}id=${quote(stateElementId(state.id))}`);
     const notes =
       state.kind === 'parallel'
         ? ['parallel regions', ...stateLines(graph, state)]

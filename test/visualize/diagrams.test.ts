@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PEER_STATES } from '../../machines/peer.js';
 import { listCharts } from '../../src/visualize/charts.js';
+import { stateElementId } from '../../src/visualize/dot.js';
 import { renderChart } from '../../src/visualize/render.js';
 import { walkMachine } from '../../src/visualize/walk.js';
 
@@ -73,5 +74,14 @@ describe.each(charts)('$name (svg)', ({ name, machine }) => {
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     expect(svg.match(/<svg\b/g)).toHaveLength(1);
     for (const state of walkMachine(machine).states) expect(svg).toContain(`>${state.key}</text>`);
+  });
+
+  it('gives every state one element with the stable id state:<state id>, which a page can look up', () => {
+    const svg = file(`${name}.svg`);
+    for (const state of walkMachine(machine).states) {
+      const id = stateElementId(state.id);
+      expect(id).toBe(`state:${state.id}`);
+      expect(svg.split(`id="${id}"`)).toHaveLength(2);
+    }
   });
 });
