@@ -103,7 +103,7 @@ describe('a remote process that restarts with the same peer id (real stack)', ()
     const status = () =>
       `alice ${toBob.state}, sent ${sent}, bobs ${bobs.map((b) => `${b.received.length}${b.connected ? '' : ' (not connected)'}`).join('/')}; ${[...aliceErrors, ...bobs.flatMap((b) => b.errors)].slice(-5).join('; ')}`;
     let sent = 0;
-    expect(await until(() => current().connected && toBob.state === 'connected', 20_000), status()).toBe(
+    expect(await until(() => current().connected && toBob.state === 'connected', 60_000), status()).toBe(
       true,
     );
 
@@ -134,22 +134,22 @@ describe('a remote process that restarts with the same peer id (real stack)', ()
     // Two restarts: each bob is killed once it has received some messages, and a new one starts.
     const sentAtKills: number[] = [];
     for (const threshold of [200, 100]) {
-      expect(await until(() => current().received.length >= threshold, 20_000), status()).toBe(true);
+      expect(await until(() => current().received.length >= threshold, 60_000), status()).toBe(true);
       sentAtKills.push(sent);
       await kill(current());
       restarts++;
       bobs.push(startBob(server.url, room));
-      expect(await until(() => current().connected, 20_000), status()).toBe(true);
+      expect(await until(() => current().connected, 60_000), status()).toBe(true);
     }
     const all = () => new Set(bobs.flatMap((b) => b.received));
-    expect(await until(() => sent === TOTAL && all().size === TOTAL, 30_000), status()).toBe(true);
+    expect(await until(() => sent === TOTAL && all().size === TOTAL, 90_000), status()).toBe(true);
     await stream;
     streaming = false;
     let flushed = false;
     void toBob.flushed().then(() => {
       flushed = true;
     });
-    expect(await until(() => flushed, 10_000), `flushed: ${status()}`).toBe(true);
+    expect(await until(() => flushed, 30_000), `flushed: ${status()}`).toBe(true);
     // A late duplicate would show up here.
     await sleep(200);
 
@@ -191,5 +191,5 @@ describe('a remote process that restarts with the same peer id (real stack)', ()
     expect(toBob.state).toBe('connected');
     expect(aliceErrors.filter((e) => /undelivered|invalid-frame/.test(e))).toEqual([]);
     expect(bobs.flatMap((b) => b.errors).filter((e) => /invalid-frame/.test(e))).toEqual([]);
-  }, 60_000);
+  }, 400_000);
 });
