@@ -33,11 +33,11 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 ];
 
 /**
- * Flags that make Chromium gather host candidates on 127.0.0.1, unobfuscated (no mDNS names), so
- * that the UDP relay (src/node/udp-relay.ts) can carry its traffic.
+ * Flags that make Chromium's host candidates carry their real address instead of an mDNS name, so
+ * that the UDP relay (src/node/udp-relay.ts) can carry its traffic. Chromium gathers no loopback
+ * candidates (not even with --allow-loopback-in-peer-connection here): relay its interface address.
  */
-export const LOOPBACK_ICE_FLAGS: readonly string[] = [
-  '--allow-loopback-in-peer-connection',
+export const PLAIN_HOST_CANDIDATE_FLAGS: readonly string[] = [
   '--disable-features=WebRtcHideLocalIpsWithMdns',
 ];
 
