@@ -6,17 +6,10 @@
  * the heartbeat notices it and recovery runs.
  */
 import { networkInterfaces } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createUdpRelay, type UdpRelay } from '../../src/node/udp-relay.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
-import type { PageServer } from '../../tools/page-server.js';
-import {
-  type ChromiumSession,
-  launchChromium,
-  openPageEndpoint,
-  PLAIN_HOST_CANDIDATE_FLAGS,
-  serveHarnessPage,
-} from '../../tools/stacks/chromium.js';
+import { PLAIN_HOST_CANDIDATE_FLAGS } from '../../tools/stacks/chromium.js';
 import {
   type Endpoint,
   type EndpointOptions,
@@ -25,6 +18,7 @@ import {
 } from '../../tools/stacks/endpoint.js';
 import { expectedOf } from '../../tools/stacks/recorder.js';
 import { sleep } from '../support/time.js';
+import { chromiumPerFile } from './chromium-harness.js';
 
 /** This machine's IPv4 interface addresses, where Chromium gathers its host candidates. */
 const interfaceAddresses = () =>
@@ -33,20 +27,10 @@ const interfaceAddresses = () =>
     .filter((i) => i?.family === 'IPv4' && !i.internal)
     .map((i) => i?.address as string);
 
-let chromium: ChromiumSession;
-let harness: PageServer;
+const chromium = chromiumPerFile(PLAIN_HOST_CANDIDATE_FLAGS);
 let relay: UdpRelay;
 let server: SignalingServer;
 const endpoints: Endpoint[] = [];
-
-beforeAll(async () => {
-  [chromium, harness] = await Promise.all([launchChromium(PLAIN_HOST_CANDIDATE_FLAGS), serveHarnessPage()]);
-}, 60_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  await harness?.close();
-});
 
 afterEach(async () => {
   await Promise.all(endpoints.splice(0).map((e) => e.stop().catch(() => {})));
@@ -59,11 +43,8 @@ describe.each(['wrtc', 'chromium'] as const)('Chromium ↔ %s through the UDP re
     relay = await createUdpRelay({ hostAddresses: ['127.0.0.1', ...interfaceAddresses()] });
     server = await startSignalingServer({ transformSignal: (signal) => relay.rewriteSignal(signal) });
     const options = (localId: string): EndpointOptions => ({ localId, url: server.url, room: 'cut' });
-    const alice = await openPageEndpoint(chromium.context, harness.url, options('alice'));
-    const bob =
-      other === 'chromium'
-        ? await openPageEndpoint(chromium.context, harness.url, options('bob'))
-        : nodeEndpoint(options('bob'));
+    const alice = await chromium.open(options('alice'));
+    const bob = other === 'chromium' ? await chromium.open(options('bob')) : nodeEndpoint(options('bob'));
     endpoints.push(alice, bob);
     const why = async () =>
       `alice ${JSON.stringify((await alice.report('bob'))?.states)} ${(await alice.errors()).slice(-3)}; bob ${JSON.stringify((await bob.report('alice'))?.states)} ${(await bob.errors()).slice(-3)}; relay ${JSON.stringify(relay.stats())}`;

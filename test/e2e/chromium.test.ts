@@ -4,16 +4,9 @@
  * WebSocket, through the real embedded signaling server on 127.0.0.1. Each case runs for Chromium ↔
  * Node (@roamhq/wrtc in this process) and Chromium ↔ Chromium (two tabs); one browser serves the file.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
-import type { PageServer } from '../../tools/page-server.js';
-import {
-  type ChromiumSession,
-  launchChromium,
-  openPageEndpoint,
-  type PageEndpoint,
-  serveHarnessPage,
-} from '../../tools/stacks/chromium.js';
+import type { PageEndpoint } from '../../tools/stacks/chromium.js';
 import {
   type Endpoint,
   type EndpointOptions,
@@ -21,20 +14,11 @@ import {
   waitForReport,
 } from '../../tools/stacks/endpoint.js';
 import { type Batch, expectedOf, type PeerReport } from '../../tools/stacks/recorder.js';
+import { chromiumPerFile } from './chromium-harness.js';
 
-let chromium: ChromiumSession;
-let harness: PageServer;
+const chromium = chromiumPerFile();
 let server: SignalingServer;
 let endpoints: Endpoint[];
-
-beforeAll(async () => {
-  [chromium, harness] = await Promise.all([launchChromium(), serveHarnessPage()]);
-}, 60_000);
-
-afterAll(async () => {
-  await chromium?.close();
-  await harness?.close();
-});
 
 beforeEach(async () => {
   server = await startSignalingServer();
@@ -55,8 +39,7 @@ async function open(
   options: Partial<EndpointOptions> = {},
 ): Promise<Endpoint> {
   const full: EndpointOptions = { localId, url: server.url, room: 'chromium', ...options };
-  const endpoint =
-    stack === 'chromium' ? await openPageEndpoint(chromium.context, harness.url, full) : nodeEndpoint(full);
+  const endpoint = stack === 'chromium' ? await chromium.open(full) : nodeEndpoint(full);
   endpoints.push(endpoint);
   return endpoint;
 }
