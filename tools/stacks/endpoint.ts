@@ -46,6 +46,30 @@ export function nodeEndpoint(options: EndpointOptions, rtc?: RtcImplementation):
   };
 }
 
+/** The methods of an endpoint that a page or another process answers. */
+export type RemoteMethod = 'connect' | 'send' | 'report' | 'errors' | 'restartIce' | 'flushed' | 'stop';
+
+/** Calls one method of an endpoint elsewhere with plain-JSON arguments. */
+export type EndpointCall = <K extends RemoteMethod>(
+  method: K,
+  args: Parameters<Endpoint[K]>,
+) => ReturnType<Endpoint[K]>;
+
+/** An endpoint whose every method is answered elsewhere, through `call`. */
+export function remoteEndpoint(stack: string, localId: string, call: EndpointCall): Endpoint {
+  return {
+    stack,
+    localId,
+    connect: (remoteId) => call('connect', [remoteId]),
+    send: (remoteId, batch) => call('send', [remoteId, batch]),
+    report: (remoteId) => call('report', [remoteId]),
+    errors: () => call('errors', []),
+    restartIce: (remoteId) => call('restartIce', [remoteId]),
+    flushed: (remoteId) => call('flushed', [remoteId]),
+    stop: () => call('stop', []),
+  };
+}
+
 /**
  * Calls one method of the page's harness with plain-JSON arguments, e.g. through playwright's
  * `page.evaluate`.
@@ -62,17 +86,7 @@ export async function pageEndpoint(
   call: HarnessCall,
 ): Promise<Endpoint> {
   await call('start', [options]);
-  return {
-    stack,
-    localId: options.localId,
-    connect: (remoteId) => call('connect', [remoteId]),
-    send: (remoteId, batch) => call('send', [remoteId, batch]),
-    report: (remoteId) => call('report', [remoteId]),
-    errors: () => call('errors', []),
-    restartIce: (remoteId) => call('restartIce', [remoteId]),
-    flushed: (remoteId) => call('flushed', [remoteId]),
-    stop: () => call('stop', []),
-  };
+  return remoteEndpoint(stack, options.localId, call as EndpointCall);
 }
 
 /**

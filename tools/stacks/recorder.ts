@@ -19,6 +19,8 @@ export interface PeerReport {
   states: PeerState[];
   /** Every message it emitted, in order. */
   received: Received[];
+  /** When it emitted the first message: `Date.now()` (ms), comparable across processes on one machine; null before. */
+  firstMessageAt: number | null;
 }
 
 /** The bytes of a binary batch: `bytes` long, a function of `seed`. */
@@ -45,6 +47,7 @@ interface Tracked {
   handle: PeerHandle;
   states: PeerState[];
   received: Received[];
+  firstMessageAt: number | null;
 }
 
 /** Records the peers of one system: those it connects to and those that connect to it. */
@@ -77,7 +80,12 @@ export class SystemRecorder {
   report(remoteId: string): PeerReport | null {
     const tracked = this.peers.get(remoteId);
     if (!tracked) return null;
-    return { state: tracked.handle.state, states: [...tracked.states], received: [...tracked.received] };
+    return {
+      state: tracked.handle.state,
+      states: [...tracked.states],
+      received: [...tracked.received],
+      firstMessageAt: tracked.firstMessageAt,
+    };
   }
 
   restartIce(remoteId: string): void {
@@ -96,10 +104,11 @@ export class SystemRecorder {
 
   private track(handle: PeerHandle): void {
     if (this.peers.get(handle.id)?.handle === handle) return;
-    const tracked: Tracked = { handle, states: [], received: [] };
+    const tracked: Tracked = { handle, states: [], received: [], firstMessageAt: null };
     this.peers.set(handle.id, tracked);
     handle.state$.subscribe((state) => tracked.states.push(state));
     handle.messages$.subscribe((data) => {
+      tracked.firstMessageAt ??= Date.now();
       tracked.received.push(
         typeof data === 'string' ? data : { bytes: data.byteLength, digest: digestOf(data) },
       );
