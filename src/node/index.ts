@@ -30,3 +30,4 @@ export function createNodePeerSystem(options: NodePeerSystemOptions): PeerSystem
 
 export * from '../index.js';
 export { createInspectionRecorder, type InspectionRecorder } from './inspection-recorder.js';
+export { loadNodeDatachannel, loadWerift } from './optional-stacks.js';

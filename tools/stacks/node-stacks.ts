@@ -4,9 +4,10 @@
  */
 import type { RtcImplementation } from '../../src/index.js';
 import { wrtcImplementation } from '../../src/node/index.js';
+import { loadNodeDatachannel, loadWerift } from '../../src/node/optional-stacks.js';
 
 /** Names of the Node stacks {@link nodeStack} knows. */
-export const NODE_STACKS = ['wrtc'] as const;
+export const NODE_STACKS = ['wrtc', 'werift', 'node-datachannel'] as const;
 
 /**
  * The implementation of a Node stack.
@@ -14,5 +15,7 @@ export const NODE_STACKS = ['wrtc'] as const;
  */
 export async function nodeStack(name: string): Promise<RtcImplementation> {
   if (name === 'wrtc') return wrtcImplementation;
+  if (name === 'werift') return loadWerift();
+  if (name === 'node-datachannel') return loadNodeDatachannel();
   throw new Error(`unknown Node stack ${JSON.stringify(name)} (known: ${NODE_STACKS.join(', ')})`);
 }
