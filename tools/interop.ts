@@ -7,7 +7,8 @@
  *   `connected` again;
  * - remote restart: b's process (or page) is killed without a goodbye; a queues 100 messages; a new b
  *   with the same id, which only listens, gets exactly those, in order (and how long after it was ready).
- * Node stacks run in processes of their own (tools/stacks/process-endpoint.ts), browsers in tabs.
+ * Node stacks run in processes of their own (tools/stacks/process-endpoint.ts), browsers in tabs; a
+ * killed Chromium tab is crashed, a killed Firefox tab is closed (WebDriver BiDi cannot crash one).
  * Usage: `npm run interop -- [--stacks wrtc,chromium] [--json]`. Exits non-zero unless every cell passed.
  */
 import { fileURLToPath } from 'node:url';
@@ -21,12 +22,13 @@ import {
   serveHarnessPage,
 } from './stacks/chromium.js';
 import { type Endpoint, type EndpointOptions, waitForReport } from './stacks/endpoint.js';
+import { type FirefoxSession, launchFirefox, openFirefoxEndpoint } from './stacks/firefox.js';
 import { NODE_STACKS } from './stacks/node-stacks.js';
 import { startProcessEndpoint } from './stacks/process-endpoint.js';
 import { type Batch, expectedOf, type Received } from './stacks/recorder.js';
 
 /** Stacks the matrix knows: the Node ones and the browsers. */
-export const INTEROP_STACKS = [...NODE_STACKS, 'chromium'] as const;
+export const INTEROP_STACKS = [...NODE_STACKS, 'chromium', 'firefox'] as const;
 
 /** One row of the matrix. `null` where a step could not run because an earlier one failed. */
 export interface PairResult {
@@ -49,25 +51,29 @@ export interface PairResult {
 /** An endpoint that can be killed without a goodbye. */
 type Killable = Endpoint & { kill(): Promise<void> };
 
-/** Starts endpoints on any stack of {@link INTEROP_STACKS}; one Chromium for all of them. */
+/** Starts endpoints on any stack of {@link INTEROP_STACKS}; one page server and one of each browser for all. */
 class Stacks {
-  private chromium: Promise<{ session: ChromiumSession; harness: PageServer }> | undefined;
+  private harness: Promise<PageServer> | undefined;
+  private chromium: Promise<ChromiumSession> | undefined;
+  private firefox: Promise<FirefoxSession> | undefined;
 
   async start(stack: string, options: EndpointOptions): Promise<Killable> {
-    if (stack !== 'chromium') return startProcessEndpoint(stack, options);
-    this.chromium ??= Promise.all([launchChromium(), serveHarnessPage()]).then(([session, harness]) => ({
-      session,
-      harness,
-    }));
-    const { session, harness } = await this.chromium;
-    const endpoint = await openPageEndpoint(session.context, harness.url, options);
+    if (stack !== 'chromium' && stack !== 'firefox') return startProcessEndpoint(stack, options);
+    this.harness ??= serveHarnessPage();
+    const harness = await this.harness;
+    if (stack === 'firefox') {
+      this.firefox ??= launchFirefox();
+      return openFirefoxEndpoint((await this.firefox).browser, harness.url, options);
+    }
+    this.chromium ??= launchChromium();
+    const endpoint = await openPageEndpoint((await this.chromium).context, harness.url, options);
     return { ...endpoint, kill: () => endpoint.crash() };
   }
 
   async close(): Promise<void> {
-    const running = await this.chromium;
-    await running?.session.close();
-    await running?.harness.close();
+    await (await this.chromium)?.close();
+    await (await this.firefox)?.close();
+    await (await this.harness)?.close();
   }
 }
 
@@ -105,6 +111,13 @@ export async function runPair(stacks: Stacks, a: string, b: string): Promise<Pai
     const errors = await Promise.all(
       ends.map((e) => within(e.errors(), 2_000, ['(no answer)']).catch(() => [])),
     );
+    const reports = await Promise.all(
+      ends.map((e, i) => within(e.report(ends[1 - i]?.localId ?? ''), 2_000, null).catch(() => null)),
+    );
+    const seen = ends.map(
+      (e, i) => `${e.localId} ${reports[i]?.state ?? '?'}, ${reports[i]?.received.length ?? '?'} received`,
+    );
+    step += ` (${seen.join('; ')})`;
     result.failure = `${step}; ${ends.map((e, i) => `${e.stack} ${e.localId}: ${errors[i]?.slice(-2).join(' | ') || 'no errors'}`).join('; ')}`;
     return result;
   };
