@@ -7,28 +7,23 @@
 import type { RtcImplementation } from '../rtc/binding.js';
 
 /**
- * werift's RTCPeerConnection. It fires `bufferedamountlow` to `addEventListener` listeners, which is
- * how the binding listens. Rejects if `werift` is not installed.
+ * A stack whose RTCPeerConnection follows webrtc-pc but is its own TypeScript type, and whose data
+ * channels fire `bufferedamountlow` to `addEventListener` listeners (how the binding listens).
  */
-export async function loadWerift(): Promise<RtcImplementation> {
-  const werift = await import('werift');
+function implementation(name: string, RTCPeerConnection: unknown): RtcImplementation {
   return {
-    name: 'werift',
-    // werift's class follows webrtc-pc but is its own TypeScript type.
-    RTCPeerConnection: werift.RTCPeerConnection as unknown as RtcImplementation['RTCPeerConnection'],
+    name,
+    RTCPeerConnection: RTCPeerConnection as RtcImplementation['RTCPeerConnection'],
     hasBufferedAmountLow: true,
   };
 }
 
-/**
- * node-datachannel's RTCPeerConnection (`node-datachannel/polyfill`). Rejects if `node-datachannel`
- * is not installed.
- */
+/** werift's RTCPeerConnection. Rejects if `werift` is not installed. */
+export async function loadWerift(): Promise<RtcImplementation> {
+  return implementation('werift', (await import('werift')).RTCPeerConnection);
+}
+
+/** node-datachannel's RTCPeerConnection (`node-datachannel/polyfill`). Rejects if it is not installed. */
 export async function loadNodeDatachannel(): Promise<RtcImplementation> {
-  const polyfill = await import('node-datachannel/polyfill');
-  return {
-    name: 'node-datachannel',
-    RTCPeerConnection: polyfill.RTCPeerConnection as unknown as RtcImplementation['RTCPeerConnection'],
-    hasBufferedAmountLow: true,
-  };
+  return implementation('node-datachannel', (await import('node-datachannel/polyfill')).RTCPeerConnection);
 }

@@ -3,15 +3,13 @@
  * that hosts browser endpoints: served from 127.0.0.1 with the library loaded from the browser build
  * of the root entry (tools/browser-bundle.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { bundleForBrowser, ROOT_ENTRY } from '../browser-bundle.js';
 import { type PageServer, servePages } from '../page-server.js';
 import { type Endpoint, type EndpointOptions, type HarnessCall, pageEndpoint } from './endpoint.js';
 import type { PageHarness } from './page-entry.js';
+import { withFreshProfile } from './profile-dir.js';
 
 /** The Chromium binary: `PEERSTATE_CHROMIUM`, else Debian's /usr/bin/chromium. */
 export function chromiumExecutable(): string {
@@ -50,27 +48,18 @@ export interface ChromiumSession {
 
 /** Launches Chromium headless with {@link CHROMIUM_FLAGS}, `extraFlags` and a fresh `--user-data-dir`. */
 export async function launchChromium(extraFlags: readonly string[] = []): Promise<ChromiumSession> {
-  const profile = await mkdtemp(join(tmpdir(), 'peerstate-chromium-'));
-  let context: BrowserContext;
-  try {
+  const { browser, close } = await withFreshProfile(
+    'peerstate-chromium-',
     // playwright passes the profile directory as --user-data-dir itself.
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumExecutable(),
-      headless: true,
-      args: [...CHROMIUM_FLAGS, ...extraFlags],
-    });
-  } catch (error) {
-    await rm(profile, { recursive: true, force: true });
-    throw error;
-  }
-  let closed: Promise<void> | undefined;
-  return {
-    context,
-    close() {
-      closed ??= context.close().finally(() => rm(profile, { recursive: true, force: true }));
-      return closed;
-    },
-  };
+    (profile) =>
+      chromium.launchPersistentContext(profile, {
+        executablePath: chromiumExecutable(),
+        headless: true,
+        args: [...CHROMIUM_FLAGS, ...extraFlags],
+      }),
+    (context) => context.close(),
+  );
+  return { context: browser, close };
 }
 
 const PAGE_ENTRY = fileURLToPath(new URL('./page-entry.ts', import.meta.url));

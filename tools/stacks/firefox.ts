@@ -3,12 +3,10 @@
  * downloads no browser of its own), hosting the same harness page as Chromium
  * (tools/stacks/chromium.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { type Endpoint, type EndpointOptions, type HarnessCall, pageEndpoint } from './endpoint.js';
 import type { PageHarness } from './page-entry.js';
+import { withFreshProfile } from './profile-dir.js';
 
 /** The Firefox binary: `PEERSTATE_FIREFOX`, else Debian's /usr/bin/firefox-esr. */
 export function firefoxExecutable(): string {
@@ -33,28 +31,18 @@ export interface FirefoxSession {
 
 /** Launches Firefox headless with a fresh profile. */
 export async function launchFirefox(): Promise<FirefoxSession> {
-  const profile = await mkdtemp(join(tmpdir(), 'peerstate-firefox-'));
-  let browser: Browser;
-  try {
-    browser = await puppeteer.launch({
-      browser: 'firefox',
-      executablePath: firefoxExecutable(),
-      headless: true,
-      userDataDir: profile,
-      extraPrefsFirefox: PREFS,
-    });
-  } catch (error) {
-    await rm(profile, { recursive: true, force: true });
-    throw error;
-  }
-  let closed: Promise<void> | undefined;
-  return {
-    browser,
-    close() {
-      closed ??= browser.close().finally(() => rm(profile, { recursive: true, force: true }));
-      return closed;
-    },
-  };
+  return withFreshProfile(
+    'peerstate-firefox-',
+    (profile) =>
+      puppeteer.launch({
+        browser: 'firefox',
+        executablePath: firefoxExecutable(),
+        headless: true,
+        userDataDir: profile,
+        extraPrefsFirefox: PREFS,
+      }),
+    (browser) => browser.close(),
+  );
 }
 
 /**
