@@ -32,3 +32,4 @@ export * from '../index.js';
 export { createInspectionRecorder, type InspectionRecorder } from './inspection-recorder.js';
 export { type Inspector, type InspectorOptions, startInspector } from './inspector/inspector.js';
 export { type Replay, startReplay } from './inspector/replay.js';
+export { loadNodeDatachannel, loadWerift } from './optional-stacks.js';

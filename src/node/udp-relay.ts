@@ -10,8 +10,9 @@
  *
  * To put a pair of peers behind the relay, the signaling between them is rewritten:
  * - every trickled candidate goes through {@link UdpRelay.rewriteCandidate}, which points a UDP host
- *   candidate on 127.0.0.1 at its relay socket and returns `null` for every other candidate (IPv6,
- *   TCP, other interfaces, srflx/relay): the caller drops those, so that no path can bypass the relay;
+ *   candidate on 127.0.0.1 (or another of `hostAddresses`) at its relay socket and returns `null`
+ *   for every other candidate (IPv6, TCP, other interfaces, srflx/relay): the caller drops those, so
+ *   that no path can bypass the relay;
  * - every description goes through {@link UdpRelay.rewriteSdp}, which strips the candidates that an
  *   SDP may carry.
  *
@@ -40,6 +41,11 @@ export interface UdpRelayOptions {
    * beyond it; a datagram from an unknown endpoint beyond it is dropped and counted in `overCapacity`.
    */
   maxSockets?: number;
+  /**
+   * The IPv4 addresses whose UDP host candidates are relayed. Default `['127.0.0.1']`. Chromium never
+   * gathers loopback: add the machine's own interface address to carry its candidates.
+   */
+  hostAddresses?: readonly string[];
 }
 
 /** An IPv4 UDP endpoint. */
@@ -81,8 +87,8 @@ export interface UdpRelay {
   relayFor(address: string, port: number): UdpEndpoint;
   /**
    * Rewrites one candidate line (`candidate:...`, with or without a leading `a=`) of a UDP host
-   * candidate on IPv4 127.0.0.1 so that it points at the relay socket of that endpoint; every other
-   * field is kept. Returns `null` for anything the relay cannot carry (TCP, IPv6, other addresses,
+   * candidate on one of `hostAddresses` (default 127.0.0.1) so that it points at the relay socket of
+   * that endpoint; every other field is kept. Returns `null` for anything the relay cannot carry (TCP, IPv6, other addresses,
    * non-host types, an unparsable line, or a closed relay): the caller must drop that candidate,
    * or the peers could find a path around the relay.
    * @throws UdpRelayCapacityError if a new socket would exceed `maxSockets`.
@@ -157,7 +163,8 @@ function immediateLookup(
 
 /**
  * Creates a UDP relay on 127.0.0.1. It owns no socket until the first endpoint is relayed.
- * @throws (rejects) RangeError for `maxSockets` out of range; Error if this Node binds UDP sockets
+ * @throws (rejects) RangeError for `maxSockets` out of range, TypeError for a `hostAddresses` entry
+ * that is not IPv4; Error if this Node binds UDP sockets
  * asynchronously (the relay needs the port of a new socket at once).
  */
 export async function createUdpRelay(options: UdpRelayOptions = {}): Promise<UdpRelay> {
@@ -165,6 +172,9 @@ export async function createUdpRelay(options: UdpRelayOptions = {}): Promise<Udp
   if (!Number.isInteger(maxSockets) || maxSockets < 1 || maxSockets > 4096) {
     throw new RangeError(`maxSockets must be an integer in [1, 4096], got ${maxSockets}`);
   }
+  const hostAddresses = new Set(options.hostAddresses ?? [RELAY_HOST]);
+  for (const address of hostAddresses)
+    if (!isIpv4(address)) throw new TypeError(`udp relay: not an IPv4 address: ${JSON.stringify(address)}`);
 
   /** Relay sockets by the real endpoint they stand for (`ip:port`). */
   const byReal = new Map<string, RelaySocket>();
@@ -271,10 +281,11 @@ export async function createUdpRelay(options: UdpRelayOptions = {}): Promise<Udp
     const match = CANDIDATE_LINE.exec(candidateLine.trim());
     if (!match) return null;
     const [, prefix = '', foundation, component, transport, priority, address, port, type, rest] = match;
-    if (transport?.toLowerCase() !== 'udp' || type !== 'host' || address !== RELAY_HOST) return null;
+    if (transport?.toLowerCase() !== 'udp' || type !== 'host' || !hostAddresses.has(address ?? ''))
+      return null;
     const portNumber = Number(port);
     if (portNumber < 1 || portNumber > 65535) return null;
-    const relay = relayFor(RELAY_HOST, portNumber);
+    const relay = relayFor(address ?? RELAY_HOST, portNumber);
     return `${prefix}candidate:${foundation} ${component} ${transport} ${priority} ${relay.address} ${relay.port} typ host${rest}`;
   };
 

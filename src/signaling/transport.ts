@@ -10,15 +10,22 @@ import type { SignalingEvent, SignalingInput } from '../../machines/signaling.js
 import type { ClientFrame } from '../protocol/signals.js';
 import { LIMITS, PROTOCOL_VERSION, parseServerFrame } from '../protocol/signals.js';
 
+/**
+ * An event handler property. Its parameter is compared both ways (as a method's is), so that the
+ * browser's `WebSocket`, whose handlers take `Event`, `MessageEvent` and `CloseEvent`, fits without
+ * a cast.
+ */
+type EventHandler<E> = { handle(event: E): void }['handle'];
+
 /** The part of the WebSocket API (WHATWG / `ws`) the session uses. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: { code: number; reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: EventHandler<unknown> | null;
+  onmessage: EventHandler<{ data: unknown }> | null;
+  onclose: EventHandler<{ code: number; reason: string }> | null;
+  onerror: EventHandler<unknown> | null;
 }
 
 /** A WebSocket constructor: the global `WebSocket` in browsers, `ws`'s in Node. */

@@ -142,6 +142,15 @@ describe('udp relay: rewriting', () => {
     expect(r.stats().sockets).toBe(1);
   });
 
+  it('rewrites host candidates on the hostAddresses given (an interface address for Chromium), and only those', async () => {
+    const r = await relay({ hostAddresses: [LO, '192.0.2.2'] });
+    const port = r.relayFor('192.0.2.2', 41680).port;
+    expect(r.rewriteCandidate(hostLine('192.0.2.2', 41680))).toBe(hostLine(LO, port));
+    expect(r.rewriteCandidate(hostLine('192.0.2.3', 41680))).toBeNull();
+    expect(r.rewriteCandidate(hostLine(LO, 55753))).toMatch(/^candidate:/);
+    await expect(createUdpRelay({ hostAddresses: ['fd00::2'] })).rejects.toThrow(TypeError);
+  });
+
   it('strips candidates and end-of-candidates from an SDP, keeping the rest and its line endings', async () => {
     const r = await relay();
     const sdp = [
