@@ -60,6 +60,11 @@ export interface PairOptions {
   timers?: number;
   /** A state with more messages in flight is not expanded (counted as cut). Default 8. */
   capacity?: number;
+  /**
+   * Start from both sides connected (reached by the first fair move at each step), so that the
+   * scenario's stimuli and faults are explored from there only. Default false.
+   */
+  startConnected?: boolean;
   /** The polite side (the greater id). Default `b`. */
   polite?: Side;
   /** Sides whose application calls `connect` at the start, in this order. Default both, `a` first. */
@@ -106,12 +111,20 @@ function modelMachine(mutation: Mutation | undefined): AnyStateMachine {
     },
   } as never);
   if (mutation?.chart) {
-    const config = structuredClone(peerMachine.config) as Record<string, unknown>;
+    const config = copyPlain(peerMachine.config) as Record<string, unknown>;
     mutation.chart(config);
     machine = createMachine(config as never, machine.implementations as never);
   }
   if (mutation?.provide) machine = machine.provide(mutation.provide);
   return machine;
+}
+
+/** A copy of plain objects and arrays; functions (guards, context factories) are shared. */
+function copyPlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyPlain);
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype)
+    return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copyPlain(v)]));
 }
 
 /** The pc model's negotiation operations with a mutation's replacements. */
@@ -160,13 +173,27 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
       parent: createEmptyActor(),
     } as never).getSnapshot();
 
+  // States that differ only in the other side share this side's snapshot object: its steps are
+  // computed once per (snapshot, event, pc the guards read).
+  const memo = new WeakMap<AnyMachineSnapshot, Map<string, ReturnType<typeof stepper>>>();
+  const chartStep = (snapshot: AnyMachineSnapshot, event: AnyEventObject, pc: PcModel | null) => {
+    const byInput = memo.get(snapshot) ?? new Map<string, ReturnType<typeof stepper>>();
+    memo.set(snapshot, byInput);
+    const id = JSON.stringify([event, pc]);
+    const known = byInput.get(id);
+    if (known) return known;
+    stepping = pc;
+    const result = stepper(snapshot, event);
+    stepping = null;
+    byInput.set(id, result);
+    return result;
+  };
+
   /** One event through one side's chart; what it sends goes to its pc model or onto the wire. */
   const step = (state: PairState, side: Side, event: AnyEventObject, pc: PcModel | null = state[side].pc) => {
     const me = state[side];
     const violations: string[] = [];
-    stepping = pc;
-    const result = stepper(me.snapshot, event);
-    stepping = null;
+    const result = chartStep(me.snapshot, event, pc);
     const snapshot = result.snapshot;
     const connection = pcConnection(snapshot);
     const replaced = snapshot.children.pc !== me.snapshot.children.pc;
@@ -472,6 +499,13 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
   };
   // The applications call connect (in this order): the attempt's first steps are part of the model.
   for (const side of connect) initial = step(initial, side, { type: 'CONNECT' }).state;
+  const bothConnected = (state: PairState) =>
+    SIDES.every((side) => peerStateOf(state[side].snapshot) === 'connected');
+  for (let steps = 0; options.startConnected && !bothConnected(initial); steps++) {
+    const move = moves(initial).find((m) => m.fair);
+    if (!move || steps > 200) throw new Error('the model does not connect by its first fair moves');
+    initial = move.next().state;
+  }
 
   return {
     initial,
@@ -479,8 +513,7 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
     moves,
     check: pairViolations,
     goal: (state) => {
-      if (state.closed === null)
-        return SIDES.every((side) => peerStateOf(state[side].snapshot) === 'connected');
+      if (state.closed === null) return bothConnected(state);
       const other = state[OTHER[state.closed]];
       return state[state.closed].snapshot.status === 'done' && other.pc === null;
     },

@@ -114,7 +114,8 @@ const invalid = (pc: PcModel, what: string): OperationResult => ({
  */
 export const PC_OPERATIONS: Record<string, OperationModel> = {
   createOffer: (pc, input) => {
-    if (pc.signalingState !== 'stable') return invalid(pc, 'createOffer');
+    // A new offer may replace a pending one (JSEP); over a remote offer, setLocalDescription(offer) fails.
+    if (pc.signalingState === 'have-remote-offer') return invalid(pc, 'setLocalDescription(offer)');
     const iceGeneration = pc.iceGeneration + (input.iceRestart && pc.local !== null ? 1 : 0);
     const ufrag = ufragOf(pc.instance, pc.connection, iceGeneration);
     return {
