@@ -39,8 +39,10 @@ export interface Mutation {
   provide?: Parameters<AnyStateMachine['provide']>[0];
   /** pc operations that replace ./pc-model.ts's (by actor source). */
   operations?: Record<string, OperationModel>;
-  /** Routing without the generation checks of the signaling and system charts. */
-  noGenerationCheck?: boolean;
+  /** The signaling chart whose `isCurrentSession` lets a signal leave (default machines/signaling.ts). */
+  signaling?: AnyStateMachine;
+  /** The system chart whose `isStale` drops a frame of a left session (default machines/system.ts). */
+  system?: AnyStateMachine;
 }
 
 /** Bounds and stimuli of one model check. */
@@ -152,10 +154,11 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
   const operations = operationsOf(mutation);
   const window = options.window ?? 2;
   const capacity = options.capacity ?? 8;
-  const isCurrentSession = signalingMachine.implementations.guards.isCurrentSession as (
+  const isCurrentSession = (mutation?.signaling ?? signalingMachine).implementations.guards
+    .isCurrentSession as (args: unknown) => boolean;
+  const isStale = (mutation?.system ?? systemMachine).implementations.guards.isStale as (
     args: unknown,
   ) => boolean;
-  const isStale = systemMachine.implementations.guards.isStale as (args: unknown) => boolean;
   const ids: Record<Side, string> =
     options.polite === 'a' ? { a: 'bob', b: 'alice' } : { a: 'alice', b: 'bob' };
   const inputOf = (side: Side, instance: string): PeerInput => ({
@@ -206,9 +209,7 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
     for (const sent of result.sent) {
       if (sent.event.type === 'SIGNALING.SEND') {
         const out = sent.event as OutboundSignal;
-        const leaves =
-          mutation?.noGenerationCheck ||
-          isCurrentSession({ context: { generation: me.session }, event: out });
+        const leaves = isCurrentSession({ context: { generation: me.session }, event: out });
         const peer = state[OTHER[side]];
         if (leaves) wire.push({ from: side, toSession: peer.session, signal: out.signal });
       } else if (sent.target === 'pc' && nextPc && sent.to === snapshot.children.pc) {
@@ -244,12 +245,10 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
     const to = OTHER[message.from];
     const receiver = state[to];
     const base: PairState = { ...state, wire };
-    const stale =
-      !mutation?.noGenerationCheck &&
-      isStale({
-        context: { generation: receiver.session },
-        event: { type: 'SIGNALING.FRAME', generation: message.toSession },
-      });
+    const stale = isStale({
+      context: { generation: receiver.session },
+      event: { type: 'SIGNALING.FRAME', generation: message.toSession },
+    });
     if (stale) return { state: base, violations: [] };
     const { signal } = message;
     const common = {

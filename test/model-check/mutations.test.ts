@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { sendTo } from 'xstate';
 import type { PeerContext, PeerEvent } from '../../machines/peer.js';
 import { connectionOf } from '../../machines/peer.js';
+import { signalingMachine } from '../../machines/signaling.js';
+import { systemMachine } from '../../machines/system.js';
 import { checkModel } from '../../src/testing/model-checker.js';
 import type { Mutation, PairOptions } from '../../src/testing/pair-model.js';
 import { pairSystem } from '../../src/testing/pair-model.js';
@@ -65,7 +67,10 @@ const BUGS: PlantedBug[] = [
   },
   {
     name: 'no generation check (a signal reaching a session the receiver left is routed to it)',
-    mutation: { noGenerationCheck: true },
+    mutation: {
+      signaling: signalingMachine.provide({ guards: { isCurrentSession: () => true } }),
+      system: systemMachine.provide({ guards: { isStale: () => false } }),
+    },
     scenario: small('the signaling session changes'),
     caughtBy: /of a signaling session the receiver left changed its state/,
   },
