@@ -454,6 +454,9 @@ export const peerMachine = setup({
       event.type === 'SIGNAL.DESCRIPTION' &&
       event.description.type === 'answer' &&
       connectionOf(context, event) === 'current',
+    /** The signal comes from the remote pc we talk to, or from a newer one while ours is not paired. */
+    isFromCurrentRemote: ({ context, event }) =>
+      'connection' in event && connectionOf(context, event) === 'current',
     /** The remote made a new RTCPeerConnection (a full reconnect): ours must be replaced too. */
     isFromReplacedRemote: ({ context, event }) =>
       'connection' in event && connectionOf(context, event) === 'replaced',
@@ -548,7 +551,13 @@ export const peerMachine = setup({
           { guard: 'isCandidateBufferFull', actions: 'reportCandidateOverflow' },
           { actions: 'bufferRemoteCandidate' },
         ],
-        'SIGNAL.HELLO': { target: 'live', actions: ['adoptGeneration', 'nextConnection'] },
+        // Only a hello of a remote pc newer than the one we knew asks for an attempt: a late one (sent
+        // before a bye or before our own attempt ended) starts nothing (RC-11).
+        'SIGNAL.HELLO': {
+          guard: 'isFromCurrentRemote',
+          target: 'live',
+          actions: ['adoptGeneration', 'nextConnection'],
+        },
         // The remote hung up: nothing retries until `connect` on either side (RV-3).
         'SIGNAL.BYE': { target: '.disconnected' },
         'SIGNAL.DESCRIPTION': {

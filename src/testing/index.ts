@@ -38,7 +38,7 @@ export {
   remoteCandidate,
   remoteDescription,
 } from './peer-model.js';
-export type { MacrostepResult } from './stepper.js';
+export type { MacrostepResult, SentEvent } from './stepper.js';
 export { createStepper } from './stepper.js';
 export type { Clock, StartSystem, World, WorldOptions } from './world.js';
 export { createWorld, flushMicrotasks } from './world.js';

@@ -1,6 +1,7 @@
 /**
  * A pure step of a chart that also says which transitions it took: what coverage counts and what a
- * traversal compares states by. Nothing runs but the chart's `assign`s, `raise`s and guards.
+ * traversal compares states by. Nothing runs but the chart's `assign`s, `raise`s and guards; what the
+ * step sends is recorded (the composed model of ./pair-model.ts delivers it itself).
  */
 
 import type {
@@ -19,6 +20,18 @@ export interface MacrostepResult {
   transitions: AnyTransitionDefinition[];
   /** Ids of the state nodes active in any microstep (transient states included). */
   states: string[];
+  /**
+   * Events the step sent with `sendTo`, in order, and to whom: `target` is the child's id when the
+   * action named one (`'pc'`), else undefined; `to` is the actor ref it resolved to. Not delivered.
+   */
+  sent: SentEvent[];
+}
+
+/** An event a step sent with `sendTo` (what the runtime would deliver after the step). */
+export interface SentEvent {
+  target: string | undefined;
+  to: unknown;
+  event: AnyEventObject;
 }
 
 /**
@@ -32,6 +45,7 @@ export function createStepper(
   const probe = createActor(machine, { parent: createEmptyActor() } as Parameters<typeof createActor>[1]);
   let taken: AnyTransitionDefinition[] = [];
   let states = new Set<string>();
+  let sent: SentEvent[] = [];
   probe.system.inspect((event: InspectionEvent) => {
     if (event.type !== '@xstate.microstep') return;
     taken.push(...event._transitions);
@@ -46,13 +60,19 @@ export function createStepper(
     system: probe.system,
     stopChild: () => {},
     emit: () => {},
-    actionExecutor: () => {},
+    // Nothing is executed; what `sendTo` would deliver is recorded.
+    actionExecutor: (action: { type: string; params?: unknown }) => {
+      if (action.type !== 'xstate.sendTo') return;
+      const params = action.params as { targetId?: string; to: unknown; event: AnyEventObject };
+      sent.push({ target: params.targetId, to: params.to, event: params.event });
+    },
   } as unknown as AnyActorScope;
   return (snapshot, event) => {
     taken = [];
     states = new Set();
+    sent = [];
     const next = machine.transition(snapshot, event, scope) as AnyMachineSnapshot;
     for (const node of next._nodes) states.add(node.id);
-    return { snapshot: next, transitions: taken, states: [...states] };
+    return { snapshot: next, transitions: taken, states: [...states], sent };
   };
 }

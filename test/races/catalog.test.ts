@@ -299,4 +299,39 @@ describe('disconnect and reconnect', () => {
     expect(toBob.actor.getSnapshot().status).toBe('done');
     expect(pcA.closeCalls).toBe(1);
   });
+
+  it('RC-11 a hello of the remote pc we already knew, overtaken by its bye, starts nothing: the peer stays disconnected', async () => {
+    h = createHarness();
+    const alice = await h.system('alice');
+    const bob = await h.system('bob');
+    const toBob = alice.connect('bob');
+    const toAlice = bob.connect('alice');
+    await flushMicrotasks();
+    // bob (polite) asked with a hello; the server holds it back while everything else goes through.
+    const isHello = (d: string) => d.includes('"type":"hello"');
+    const pcA = h.pcOf('alice');
+    const pcB = h.pcOf('bob');
+    for (let progressed = true; progressed; ) {
+      progressed = false;
+      while (h.hub.deliver((d) => !isHello(d))) await flushMicrotasks();
+      for (const pc of [pcA, pcB]) {
+        const op = pc.pending()[0];
+        if (op) {
+          op.resolve();
+          await flushMicrotasks();
+          progressed = true;
+        }
+      }
+    }
+    expect(pcA.remoteDescription?.type).toBe('answer');
+    toAlice.close();
+    await flushMicrotasks();
+    while (h.hub.deliver((d) => !isHello(d))) await flushMicrotasks();
+    expect(toBob.state).toBe('disconnected');
+    const pcsBefore = h.pcs.length;
+    // Now the old hello arrives.
+    while (h.hub.deliver()) await flushMicrotasks();
+    expect(toBob.state).toBe('disconnected');
+    expect(h.pcs).toHaveLength(pcsBefore);
+  });
 });
