@@ -2,12 +2,12 @@
  * `npm run screenshot`: regenerates docs/inspector.png, the inspector page as README shows it. It
  * runs the 3-peer demo with the inspector, waits until every link is connected, cuts the link
  * peer-1 ↔ peer-2 at its UDP relay and forces an ICE restart on it, selects peer-1 → peer-2 (so the
- * page shows why it is not connected), and photographs the page in Chromium (test/support/chromium.ts).
+ * page shows why it is not connected), and photographs the page in Chromium (tools/stacks/chromium.ts).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../test/support/chromium.js';
 import { startInspectedDemo } from '../test/support/inspected-demo.js';
+import { launchChromium } from '../tools/stacks/chromium.js';
 
 const OUT = fileURLToPath(new URL('../docs/inspector.png', import.meta.url));
 /** Bound of every wait on the page, in ms. */

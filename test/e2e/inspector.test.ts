@@ -10,10 +10,10 @@ import { afterEach, expect, it } from 'vitest';
 import type { DemoSummary, RunningDemo } from '../../src/cli/demo.js';
 import { demoSucceeded, runDemo } from '../../src/cli/demo.js';
 import { type Replay, startReplay } from '../../src/node/index.js';
-import { type LaunchedChromium, launchChromium } from '../support/chromium.js';
+import { type ChromiumSession, launchChromium } from '../../tools/stacks/chromium.js';
 import { startInspectedDemo } from '../support/inspected-demo.js';
 
-let chromium: LaunchedChromium | undefined;
+let chromium: ChromiumSession | undefined;
 let demo: RunningDemo | undefined;
 let finished: Promise<DemoSummary> | undefined;
 let replay: Replay | undefined;
