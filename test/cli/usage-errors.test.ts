@@ -14,7 +14,7 @@ function run(...args: string[]) {
   return { status: result.status, stderr: result.stderr, stdout: result.stdout };
 }
 
-describe('peerstate command line', () => {
+describe('peerstate command line', { timeout: 60_000 }, () => {
   it.each([
     [['demo', '--peers', '0'], /--peers must be an integer ≥ 2/],
     [['demo', '--peers', 'abc'], /not an integer/],
