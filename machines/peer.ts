@@ -34,6 +34,7 @@ import {
   stateIn,
 } from 'xstate';
 import type { Candidate, Description, Signal } from '../src/protocol/signals.js';
+import type { RTCPeerConnectionState } from '../src/rtc/webrtc-types.js';
 
 /** What the system gives a peer actor when it spawns it. */
 export interface PeerInput {

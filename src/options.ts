@@ -7,6 +7,7 @@ import type { InspectionEvent } from 'xstate';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import { exponentialBackoff, withoutGivingUp } from './reconnect-policy.js';
 import type { RtcImplementation } from './rtc/binding.js';
+import type { RTCIceServer } from './rtc/webrtc-types.js';
 import type { WebSocketConstructor } from './signaling/transport.js';
 
 const MiB = 1024 * 1024;

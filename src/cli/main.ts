@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); exit code 0 only if
- * every link connected and no message was lost, duplicated or reordered. `peerstate replay FILE`
- * serves the inspector page over a recording of the demo.
+ * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); `peerstate replay FILE`
+ * serves the inspector page over a recording of the demo. Exit codes: 0 when every link connected and
+ * no message was lost, duplicated or reordered (or for `--help`); 1 when the demo failed; 2 for a usage
+ * error (unknown command or option, a value out of range).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startReplay } from '../node/inspector/replay.js';
 import { demoSucceeded, runDemo, SEND_PERIOD_MS } from './demo.js';
 
@@ -17,9 +18,12 @@ function integer(value: string): number {
 /** `--fault`: how often a link is cut and for how long, in ms. */
 const FAULT = { everyMs: 10_000, forMs: 4_000 };
 
-const program = new Command('peerstate').description(
-  'Race-free WebRTC peer connections on XState statecharts',
-);
+/** Exit code of a usage error, whether commander or the demo's own range checks find it. */
+const USAGE_ERROR = 2;
+
+const program = new Command('peerstate')
+  .description('Race-free WebRTC peer connections on XState statecharts')
+  .exitOverride();
 
 program
   .command('demo')
@@ -108,6 +112,11 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
+  // commander has already printed its own usage errors; --help and --version end here with 0.
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : USAGE_ERROR;
+    return;
+  }
   console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 2;
+  process.exitCode = error instanceof RangeError ? USAGE_ERROR : 1;
 });

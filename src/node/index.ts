@@ -1,20 +1,15 @@
 /**
  * Node entry: @roamhq/wrtc (libwebrtc) as the RTC implementation and `ws` as the WebSocket.
- * `createNodePeerSystem(options)` is `createPeerSystem` with those two filled in.
+ * `createNodePeerSystem(options)` is `createPeerSystem` with those two filled in. @roamhq/wrtc is an
+ * optional peer dependency, loaded only when it is used (./wrtc.ts).
  */
-import wrtc from '@roamhq/wrtc';
 import { WebSocket } from 'ws';
-import type { RtcImplementation } from '../rtc/binding.js';
 import type { WebSocketConstructor } from '../signaling/transport.js';
 import type { PeerSystem, PeerSystemOptions } from '../system.js';
 import { createPeerSystem } from '../system.js';
+import { wrtcImplementation } from './wrtc.js';
 
-/** @roamhq/wrtc 0.10: no `bufferedamountlow` (docs/stacks.md), so the binding polls `bufferedAmount`. */
-export const wrtcImplementation: RtcImplementation = {
-  name: 'wrtc',
-  RTCPeerConnection: wrtc.RTCPeerConnection as unknown as RtcImplementation['RTCPeerConnection'],
-  hasBufferedAmountLow: false,
-};
+export { wrtcImplementation };
 
 /** `ws`'s WebSocket, typed as the part of the WebSocket API the signaling session uses. */
 export const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
@@ -23,9 +18,14 @@ export const NodeWebSocket = WebSocket as unknown as WebSocketConstructor;
 export type NodePeerSystemOptions = Omit<PeerSystemOptions, 'rtc' | 'WebSocket'> &
   Partial<Pick<PeerSystemOptions, 'rtc' | 'WebSocket'>>;
 
-/** Creates a peer system on @roamhq/wrtc and `ws` (unless `rtc` / `WebSocket` are given). */
+/**
+ * Creates a peer system on @roamhq/wrtc and `ws` (unless `rtc` / `WebSocket` are given).
+ * @throws Error naming @roamhq/wrtc when `rtc` is not given and that package cannot be loaded.
+ */
 export function createNodePeerSystem(options: NodePeerSystemOptions): PeerSystem {
-  return createPeerSystem({ rtc: wrtcImplementation, WebSocket: NodeWebSocket, ...options });
+  // The spread reads RTCPeerConnection: a missing @roamhq/wrtc throws here, not later in an actor.
+  const rtc = options.rtc ?? { ...wrtcImplementation };
+  return createPeerSystem({ WebSocket: NodeWebSocket, ...options, rtc });
 }
 
 export * from '../index.js';

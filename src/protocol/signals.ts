@@ -1,7 +1,8 @@
 /**
  * The signaling wire protocol: JSON text frames over a WebSocket, version 1.
  *
- * Every frame is validated on arrival with zod; a frame that fails validation is never processed
+ * Every frame is validated on arrival with zod/mini (zod's tree-shakable form, which keeps the
+ * browser bundle small); a frame that fails validation is never processed
  * (the server counts it and answers with an `invalid-frame` error frame; a client reports it on
  * `errors$` as a `PeerstateError` with code `signaling-invalid-frame`). Sizes are bounded here so
  * that client and server enforce the same limits.
@@ -13,7 +14,7 @@
  * Terms follow W3C webrtc-pc (RTCSessionDescriptionInit, RTCIceCandidateInit, usernameFragment) and
  * RFC 8838 (trickle ICE; a `null` candidate is end-of-candidates).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** Protocol version carried in every frame as `v`. */
 export const PROTOCOL_VERSION = 1;
@@ -30,25 +31,30 @@ export const LIMITS = {
   maxIdChars: 128,
 } as const;
 
+/** A string of at most `max` characters. */
+const text = (max: number) => z.string().check(z.maxLength(max));
+
 /** A peer id or a room name: 1-128 printable characters. */
 export const idSchema = z
   .string()
-  .min(1)
-  .max(LIMITS.maxIdChars)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+  .check(
+    z.minLength(1),
+    z.maxLength(LIMITS.maxIdChars),
+    z.regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  );
 
 /** RTCSessionDescriptionInit as sent over signaling (webrtc-pc §4.8.1). Rollback is never sent. */
 export const descriptionSchema = z.object({
   type: z.enum(['offer', 'answer']),
-  sdp: z.string().max(LIMITS.maxSdpChars),
+  sdp: text(LIMITS.maxSdpChars),
 });
 
 /** RTCIceCandidateInit (webrtc-pc §4.8.2). */
 export const candidateSchema = z.object({
-  candidate: z.string().max(LIMITS.maxCandidateChars),
-  sdpMid: z.string().max(64).nullable().optional(),
-  sdpMLineIndex: z.number().int().min(0).max(1024).nullable().optional(),
-  usernameFragment: z.string().max(256).nullable().optional(),
+  candidate: text(LIMITS.maxCandidateChars),
+  sdpMid: z.nullish(text(64)),
+  sdpMLineIndex: z.nullish(z.int().check(z.gte(0), z.lte(1024))),
+  usernameFragment: z.nullish(text(256)),
 });
 
 /**
@@ -66,16 +72,11 @@ export const candidateSchema = z.object({
  * stale. Absent means 0. `instance` names the sending peer actor: a remote that restarts gets a new
  * one and numbers its connections from 1 again.
  */
-const connection = z
-  .number()
-  .int()
-  .min(0)
-  .max(2 ** 31)
-  .optional();
-const instance = z.string().max(64).optional();
+const connection = z.optional(z.int().check(z.gte(0), z.lte(2 ** 31)));
+const instance = z.optional(text(64));
 export const signalSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('description'), description: descriptionSchema, instance, connection }),
-  z.object({ type: z.literal('candidate'), candidate: candidateSchema.nullable(), instance, connection }),
+  z.object({ type: z.literal('candidate'), candidate: z.nullable(candidateSchema), instance, connection }),
   z.object({ type: z.literal('hello'), instance, connection }),
   z.object({ type: z.literal('bye'), instance, connection, recipient: instance }),
 ]);
@@ -103,7 +104,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('welcome'), room: idSchema, peerId: idSchema, peers: z.array(idSchema) }),
   z.object({ v, type: z.literal('presence'), peerId: idSchema, present: z.boolean() }),
   z.object({ v, type: z.literal('signal'), from: idSchema, signal: signalSchema }),
-  z.object({ v, type: z.literal('error'), code: serverErrorCodeSchema, message: z.string().max(1024) }),
+  z.object({ v, type: z.literal('error'), code: serverErrorCodeSchema, message: text(1024) }),
 ]);
 
 export type Description = z.infer<typeof descriptionSchema>;
@@ -116,18 +117,39 @@ export type ServerErrorCode = z.infer<typeof serverErrorCodeSchema>;
 /** The outcome of parsing one frame: the frame, or why it was refused. */
 export type ParseResult<T> = { ok: true; frame: T } | { ok: false; reason: string };
 
-function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
+/**
+ * Says in a few words why a value was refused. zod/mini ships no messages of its own (its locales
+ * would be most of the browser bundle), so the reasons of a refused frame are worded here.
+ */
+function describeIssue(issue: z.core.$ZodRawIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    case 'too_big':
+      return `more than ${String(issue.maximum)}`;
+    case 'too_small':
+      return `less than ${String(issue.minimum)}`;
+    case 'invalid_value':
+      return `expected ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}`;
+    case 'invalid_union':
+      return 'no frame of this type';
+    default:
+      return `invalid (${issue.code ?? 'unknown'})`;
+  }
+}
+
+function parseWith<T>(schema: z.ZodMiniType<T>, text: string): ParseResult<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  const result = schema.safeParse(json);
+  const result = schema.safeParse(json, { error: describeIssue });
   if (result.success) return { ok: true, frame: result.data };
   return {
     ok: false,
-    reason: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    reason: result.error.issues.map((i) => `${i.path.join('.') || 'frame'}: ${i.message}`).join('; '),
   };
 }
 

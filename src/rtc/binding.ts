@@ -18,6 +18,13 @@ import { OperationCancelledError, OperationTimeoutError } from '../errors.js';
 import { HEADER_BYTES, MIN_PART_BYTES } from '../protocol/frames.js';
 import { ufragOf } from '../protocol/sdp.js';
 import type { Candidate, Description } from '../protocol/signals.js';
+import type {
+  RTCConfiguration,
+  RTCDataChannel,
+  RTCIceServer,
+  RTCPeerConnection,
+  RTCPeerConnectionState,
+} from './webrtc-types.js';
 
 /** The RTC implementation a system runs on. */
 export interface RtcImplementation {
@@ -116,16 +123,16 @@ export class PeerConnectionBinding {
       listener.event({ type: 'CHANNEL.CLOSE' });
     };
     // An RTCErrorEvent on the channel (webrtc-pc §6.2, e.g. an SCTP failure) ends this connection.
-    this.channel.onerror = (event: Event) => {
+    this.channel.onerror = (event) => {
       if (this.closed) return;
-      const error = (event as Event & { error?: { message?: string; errorDetail?: string } }).error;
+      const error = event.error;
       listener.event({
         type: 'PC.ERROR',
         code: error?.errorDetail ?? 'data-channel-failure',
         message: error?.message ?? 'the data channel reported an error',
       });
     };
-    this.channel.onmessage = (event: MessageEvent) => {
+    this.channel.onmessage = (event) => {
       if (!this.closed) listener.data(event.data as ArrayBuffer | string);
     };
     if (rtc.hasBufferedAmountLow) {

@@ -9,6 +9,17 @@
  * binding uses them.
  */
 import type { RtcImplementation } from '../rtc/binding.js';
+import type {
+  BinaryType,
+  RTCConfiguration,
+  RTCDataChannelInit,
+  RTCDataChannelState,
+  RTCIceCandidateInit,
+  RTCOfferOptions,
+  RTCPeerConnectionState,
+  RTCSessionDescriptionInit,
+  RTCSignalingState,
+} from '../rtc/webrtc-types.js';
 
 /** An operation the fake started and the test settles. */
 export interface PendingOperation {

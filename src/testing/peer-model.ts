@@ -11,6 +11,7 @@
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
 import type { PeerContext, PeerEvent, PeerInput } from '../../machines/peer.js';
 import { peerMachine } from '../../machines/peer.js';
+import type { RTCPeerConnectionState } from '../rtc/webrtc-types.js';
 import { chartGraph } from '../visualize/walk.js';
 import type { ChartModel, ModelPath } from './chart-model.js';
 import { ChartExplorer, coveringPaths } from './explorer.js';

@@ -1,0 +1,123 @@
+/**
+ * The WebRTC types peerstate's API and binding use, declared here so that the package's types stand
+ * on their own: a Node project compiled without the DOM lib has no `RTCPeerConnection` or
+ * `RTCIceServer`. Names and shapes follow W3C webrtc-pc; each is the part peerstate reads or
+ * writes, so the platform's own objects (browsers', @roamhq/wrtc's, werift's) fit them. Modules that
+ * import these names use them instead of the DOM lib's globals of the same names.
+ */
+
+/** RTCPeerConnectionState (webrtc-pc §4.3.3). */
+export type RTCPeerConnectionState =
+  | 'closed'
+  | 'connected'
+  | 'connecting'
+  | 'disconnected'
+  | 'failed'
+  | 'new';
+
+/** RTCSignalingState (webrtc-pc §4.3.1). */
+export type RTCSignalingState =
+  | 'closed'
+  | 'have-local-offer'
+  | 'have-local-pranswer'
+  | 'have-remote-offer'
+  | 'have-remote-pranswer'
+  | 'stable';
+
+/** RTCDataChannelState (webrtc-pc §6.2). */
+export type RTCDataChannelState = 'closed' | 'closing' | 'connecting' | 'open';
+
+/** How a data channel delivers binary messages (the `binaryType` attribute, webrtc-pc §6.2). */
+export type BinaryType = 'arraybuffer' | 'blob';
+
+/** RTCIceServer (webrtc-pc §4.2.1): a STUN or TURN server. */
+export interface RTCIceServer {
+  /** `stun:` or `turn:`/`turns:` URLs (RFC 7064, RFC 7065). */
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+/** RTCConfiguration (webrtc-pc §4.2.1), as far as peerstate sets it. */
+export interface RTCConfiguration {
+  iceServers?: RTCIceServer[];
+}
+
+/** RTCSessionDescriptionInit (webrtc-pc §4.8.1). */
+export interface RTCSessionDescriptionInit {
+  type: 'answer' | 'offer' | 'pranswer' | 'rollback';
+  sdp?: string;
+}
+
+/** RTCIceCandidateInit (webrtc-pc §4.8.2). */
+export interface RTCIceCandidateInit {
+  candidate?: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+  usernameFragment?: string | null;
+}
+
+/** RTCDataChannelInit (webrtc-pc §6.1). */
+export interface RTCDataChannelInit {
+  ordered?: boolean;
+  maxPacketLifeTime?: number;
+  maxRetransmits?: number;
+  protocol?: string;
+  negotiated?: boolean;
+  id?: number;
+}
+
+/** RTCOfferOptions (webrtc-pc §4.4.3.2). */
+export interface RTCOfferOptions {
+  iceRestart?: boolean;
+}
+
+/**
+ * An event handler attribute. Declared through a method so that its parameter is compared both
+ * ways: a platform handler typed for its own, richer event class still fits.
+ */
+export type EventHandler<E> = { handle(event: E): void }['handle'];
+
+/** The part of RTCDataChannel (webrtc-pc §6.2) peerstate uses. */
+export interface RTCDataChannel {
+  readonly readyState: RTCDataChannelState;
+  binaryType: BinaryType;
+  /** Bytes queued by `send` and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /** `bufferedamountlow` fires when `bufferedAmount` falls to this, in bytes. */
+  bufferedAmountLowThreshold: number;
+  onopen: EventHandler<unknown> | null;
+  onclose: EventHandler<unknown> | null;
+  /** Fires with an RTCErrorEvent, whose `error` says what failed. */
+  onerror: EventHandler<{ error?: { message?: string; errorDetail?: string } }> | null;
+  onmessage: EventHandler<{ data: unknown }> | null;
+  addEventListener(type: 'bufferedamountlow', listener: () => void): void;
+  /** Throws InvalidStateError unless `readyState` is `open`, OperationError when the queue is full. */
+  send(data: string | ArrayBuffer | ArrayBufferView): void;
+  close(): void;
+}
+
+/** An RTCIceCandidate as `icecandidate` delivers it (webrtc-pc §4.8.2). */
+export interface RTCIceCandidate {
+  readonly candidate: string;
+  readonly sdpMid: string | null;
+  readonly sdpMLineIndex: number | null;
+  readonly usernameFragment: string | null;
+}
+
+/** The part of RTCPeerConnection (webrtc-pc §4.4) peerstate uses. */
+export interface RTCPeerConnection {
+  readonly connectionState: RTCPeerConnectionState;
+  readonly signalingState: RTCSignalingState;
+  /** The SCTP transport once negotiated; `maxMessageSize` is in bytes (webrtc-pc §6.1.1). */
+  readonly sctp: { readonly maxMessageSize: number } | null;
+  onicecandidate: EventHandler<{ candidate: RTCIceCandidate | null }> | null;
+  onconnectionstatechange: EventHandler<unknown> | null;
+  createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel;
+  createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit>;
+  createAnswer(): Promise<RTCSessionDescriptionInit>;
+  setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void>;
+  setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void>;
+  addIceCandidate(candidate?: RTCIceCandidateInit): Promise<void>;
+  close(): void;
+}
