@@ -96,6 +96,7 @@ export const serverErrorCodeSchema = z.enum([
   'already-joined',
   'unknown-peer',
   'rate-limited',
+  'unavailable',
 ]);
 
 /** Frames the server sends. */
