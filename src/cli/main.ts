@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); exit code 0 only if
- * every link connected and no message was lost, duplicated or reordered.
+ * every link connected and no message was lost, duplicated or reordered. `peerstate serve` runs the
+ * signaling server, alone or as one node of a cluster (docs/cluster.md).
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { startSignalingServer } from '../server/index.js';
 import { demoSucceeded, runDemo } from './demo.js';
 
 function integer(value: string): number {
@@ -49,6 +51,28 @@ program
       process.exitCode = ok ? 0 : 1;
     },
   );
+
+program
+  .command('serve')
+  .description('run the signaling server until SIGINT or SIGTERM; with --redis, as one node of a cluster')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--port <port>', 'TCP port (0: a free one)', integer, 8080)
+  .option('--redis <url>', 'Redis URL shared by every node of the cluster, e.g. redis://127.0.0.1:6379')
+  .option('--node-ttl <ms>', 'with --redis: the lifetime of this node\'s liveness key', integer, 3_000)
+  .action(async (opts: { host: string; port: number; redis?: string; nodeTtl: number }) => {
+    const server = await startSignalingServer({
+      host: opts.host,
+      port: opts.port,
+      ...(opts.redis ? { cluster: { redis: opts.redis, nodeTtlMs: opts.nodeTtl } } : {}),
+    });
+    // The first line names the URL (scripts and tests read it).
+    console.log(`listening on ${server.url}${opts.redis ? ` (cluster over ${opts.redis})` : ''}`);
+    const stop = () => {
+      server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -2,9 +2,10 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/protocol/signals.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
+import { spawnNode } from '../support/cluster-node.js';
 import { type RedisProcess, startRedis } from '../support/redis-server.js';
 import { signalingClients } from '../support/signaling-client.js';
-import { until } from '../support/time.js';
+import { sleep, until } from '../support/time.js';
 
 let redis: RedisProcess;
 let inspector: Redis;
@@ -15,6 +16,8 @@ const { join } = clients;
 beforeAll(async () => {
   redis = await startRedis();
   inspector = new Redis(redis.url, { lazyConnect: true });
+  // The Redis-restart test stops the server under it; it reconnects like the nodes do.
+  inspector.on('error', () => {});
   await inspector.connect();
 });
 
@@ -165,3 +168,69 @@ describe('signaling cluster over Redis', () => {
     expect(await inspector.keys('*')).toEqual([]);
   });
 });
+
+describe('signaling cluster: failures', () => {
+  // Bounded generously: starting a node process (node with tsx) is slow on a loaded machine.
+  it('reports the members of a SIGKILLed node absent, and leaves nothing of it in Redis', {
+    timeout: 60_000,
+  }, async () => {
+    const a = await node();
+    const doomed = await spawnNode(redis.url);
+    try {
+      const alice = await join(a.url, 'r', 'alice');
+      await join(doomed.url, 'r', 'bob');
+      await join(doomed.url, 'r', 'carol');
+      expect(await alice.client.next()).toMatchObject({ peerId: 'bob', present: true });
+      expect(await alice.client.next()).toMatchObject({ peerId: 'carol', present: true });
+      const [bobNode] = ((await inspector.hget('peerstate:room:r', 'bob')) ?? '').split('/');
+      await doomed.kill();
+      const absent = [await alice.client.next(), await alice.client.next()];
+      expect(absent).toEqual(
+        expect.arrayContaining([
+          { v: 1, type: 'presence', peerId: 'bob', present: false },
+          { v: 1, type: 'presence', peerId: 'carol', present: false },
+        ]),
+      );
+      expect(await inspector.hkeys('peerstate:room:r')).toEqual(expect.arrayContaining(['alice']));
+      expect(await inspector.hexists('peerstate:room:r', 'bob')).toBe(0);
+      expect(await inspector.exists(`peerstate:node:${bobNode}`)).toBe(0);
+    } finally {
+      await doomed.kill();
+    }
+  });
+
+  it('refuses signals with unavailable while Redis is down, and recovers by itself when it is back', async () => {
+    const { a, b, alice, bob } = await aliceAndBob();
+    await redis.stop();
+    try {
+      alice.client.send({ v: 1, type: 'signal', to: 'bob', signal: { type: 'hello' } });
+      expect(await alice.client.next()).toMatchObject({ type: 'error', code: 'unavailable' });
+      // A join cannot be claimed: refused, and the socket closed so that it tries again later.
+      const late = await clients.connect(b.url);
+      late.send({ v: 1, type: 'join', room: 'r', peerId: 'late' });
+      expect(await late.next()).toMatchObject({ type: 'error', code: 'unavailable' });
+      expect(await late.closed).toMatchObject({ code: 1013 });
+    } finally {
+      await redis.start();
+      await inspector.connect().catch(() => {});
+    }
+    // Redis came back empty: the nodes announce their members again, and relay works.
+    const carol = await joinWhenAvailable(a.url, 'carol');
+    expect(carol.welcome).toMatchObject({ type: 'welcome', peers: ['alice', 'bob'] });
+    alice.client.send({ v: 1, type: 'signal', to: 'bob', signal: { type: 'hello' } });
+    let frame = await bob.client.next();
+    while (frame.type === 'presence') frame = await bob.client.next();
+    expect(frame).toEqual(hello('alice'));
+  });
+});
+
+/** Joins room `r` as `peerId`, again after each refusal while the nodes recover (a bounded number of times). */
+async function joinWhenAvailable(url: string, peerId: string) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const joined = await join(url, 'r', peerId);
+    if (joined.welcome.type === 'welcome') return joined;
+    await joined.client.closed;
+    await sleep(50);
+  }
+  throw new Error(`${peerId} could not join`);
+}
