@@ -80,11 +80,6 @@ export class RoomRegistry<T extends object> {
     return [...(this.#rooms.get(room)?.keys() ?? [])].sort();
   }
 
-  /** The member holding `peerId` in `room`, if any. */
-  holder(room: string, peerId: string): T | undefined {
-    return this.#rooms.get(room)?.get(peerId);
-  }
-
   /**
    * `member` joins `room` as `peerId`. Refused with `already-joined` if it joined before. Otherwise
    * it gets `welcome` with the other peer ids (sorted); if it takes (room, peerId) over from another

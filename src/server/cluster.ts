@@ -81,6 +81,11 @@ interface MemberState {
   since: number;
   /** Peer ids the member was told are present (welcome and presence), to tell it only changes. */
   readonly known: Set<string>;
+  /**
+   * While its claim is under way: the room's presence, which arrives on the other Redis connection
+   * and may come before the claim's reply; it is folded into the welcome.
+   */
+  early: Array<{ seq: number; peerId: string; present: boolean }> | undefined;
 }
 
 const DEFAULT_PREFIX = 'peerstate:';
@@ -137,7 +142,7 @@ export async function joinCluster<T extends ClusterMember>(
   const members = new Map<string, MemberState>();
   const byMember = new Map<ClusterMember, MemberState>();
   /** Local members (joined or joining) per room: the rooms this node listens to and renews. */
-  const roomUse = new Map<string, number>();
+  const rooms = new Map<string, Set<MemberState>>();
   const totals: ClusterStats = { relayedOut: 0, relayedIn: 0, invalidMessages: 0 };
   let nextConnection = 0;
   /** Scripts are loaded and the node announced on the current Redis connection. */
@@ -189,11 +194,9 @@ export async function joinCluster<T extends ClusterMember>(
       return;
     }
     const { peerId, present } = parsed.frame;
-    // Only members in the registry: their welcome is out, so this cannot overtake it.
-    for (const id of registry.present(room)) {
-      const holder = registry.holder(room, id);
-      const state = holder && byMember.get(holder);
-      if (state && Number(seq) > state.since) tell(state, peerId, present);
+    for (const state of rooms.get(room) ?? []) {
+      if (state.early) state.early.push({ seq: Number(seq), peerId, present });
+      else if (Number(seq) > state.since) tell(state, peerId, present);
     }
   };
 
@@ -202,25 +205,14 @@ export async function joinCluster<T extends ClusterMember>(
     else if (channel.startsWith(`${prefix}room:`)) onRoomMessage(channel.slice(prefix.length + 5), message);
   });
 
-  const useRoom = async (room: string): Promise<void> => {
-    const count = roomUse.get(room) ?? 0;
-    roomUse.set(room, count + 1);
-    // Subscribed before the claim, so that no presence published after the claim's snapshot is missed.
-    await subscriber.subscribe(roomKey(room));
-  };
-  const releaseRoom = (room: string): void => {
-    const count = (roomUse.get(room) ?? 1) - 1;
-    if (count > 0) {
-      roomUse.set(room, count);
-      return;
-    }
-    roomUse.delete(room);
-    subscriber.unsubscribe(roomKey(room)).catch(() => {});
-  };
   const drop = (state: MemberState): void => {
     if (!members.delete(state.id)) return;
     byMember.delete(state.member);
-    releaseRoom(state.room);
+    const local = rooms.get(state.room);
+    local?.delete(state);
+    if (local?.size !== 0) return;
+    rooms.delete(state.room);
+    subscriber.unsubscribe(roomKey(state.room)).catch(() => {});
   };
 
   /** Leaves that Redis did not take while unreachable, replayed when it is back. */
@@ -281,8 +273,7 @@ export async function joinCluster<T extends ClusterMember>(
   const heartbeat = setInterval(
     () => {
       if (!usable) return;
-      const rooms = [...roomUse.keys()].map(roomKey);
-      run('HEARTBEAT', [nodeKey, ...rooms], [prefix, ttlMs]).catch(() => {});
+      run('HEARTBEAT', [nodeKey, ...[...rooms.keys()].map(roomKey)], [prefix, ttlMs]).catch(() => {});
     },
     Math.floor(ttlMs / 3),
   );
@@ -299,20 +290,29 @@ export async function joinCluster<T extends ClusterMember>(
         peerId,
         since: 0,
         known: new Set(),
+        early: [],
       };
       members.set(state.id, state);
       byMember.set(member, state);
+      rooms.set(room, (rooms.get(room) ?? new Set()).add(state));
       try {
-        await useRoom(room);
+        // Subscribed before the claim, so that no presence published after its snapshot is missed.
+        await subscriber.subscribe(roomKey(room));
         const reply = (await run(
           'CLAIM',
           [roomKey(room)],
           [prefix, peerId, ownerOf(state), ttlMs, 'join'],
         )) as string[];
         state.since = Number(reply[1]);
-        const peers = reply.slice(2).sort();
-        for (const id of peers) state.known.add(id);
-        return peers;
+        for (const id of reply.slice(2)) state.known.add(id);
+        // Presence published after the snapshot that arrived before its reply goes into the welcome.
+        for (const event of state.early ?? []) {
+          if (event.seq <= state.since || event.peerId === peerId) continue;
+          if (event.present) state.known.add(event.peerId);
+          else state.known.delete(event.peerId);
+        }
+        state.early = undefined;
+        return [...state.known].sort();
       } catch {
         drop(state);
         return 'unavailable';

@@ -129,6 +129,29 @@ describe('signaling cluster over Redis', () => {
     expect(seen.sort()).toEqual(ids);
   });
 
+  it('gives every member of a room joined all at once over two nodes the same complete view', {
+    timeout: 20_000,
+  }, async () => {
+    const [a, b] = [await node(), await node()];
+    const ids = Array.from({ length: 16 }, (_, i) => `m${i}`);
+    const joined = await Promise.all(ids.map((id, i) => join((i % 2 ? a : b).url, 'r', id)));
+    // Each member's view: its welcome, then the presence it gets; it must reach the whole room.
+    const views = joined.map(({ welcome }) => new Set(welcome.type === 'welcome' ? welcome.peers : []));
+    const complete = () => views.every((view) => view.size === ids.length - 1);
+    joined.forEach(({ client }, i) => {
+      const pull = async (): Promise<void> => {
+        while (!complete()) {
+          const frame = await client.next();
+          if (frame.type !== 'presence') throw new Error(`unexpected ${frame.type}`);
+          if (frame.present) views[i]?.add(frame.peerId);
+          else views[i]?.delete(frame.peerId);
+        }
+      };
+      pull().catch(() => {});
+    });
+    expect(await until(complete, 10_000)).toBe(true);
+  });
+
   it('a second join of one socket is refused as already-joined', async () => {
     const a = await node();
     const alice = await join(a.url, 'r', 'alice');
@@ -215,8 +238,15 @@ describe('signaling cluster: failures', () => {
       await inspector.connect().catch(() => {});
     }
     // Redis came back empty: the nodes announce their members again, and relay works.
+    // Each node announces on its own reconnect: carol sees both once both did (welcome or presence).
     const carol = await joinWhenAvailable(a.url, 'carol');
-    expect(carol.welcome).toMatchObject({ type: 'welcome', peers: ['alice', 'bob'] });
+    const view = new Set(carol.welcome.type === 'welcome' ? carol.welcome.peers : []);
+    while (view.size < 2) {
+      const frame = await carol.client.next();
+      expect(frame).toMatchObject({ type: 'presence', present: true });
+      if (frame.type === 'presence') view.add(frame.peerId);
+    }
+    expect([...view].sort()).toEqual(['alice', 'bob']);
     alice.client.send({ v: 1, type: 'signal', to: 'bob', signal: { type: 'hello' } });
     let frame = await bob.client.next();
     while (frame.type === 'presence') frame = await bob.client.next();
