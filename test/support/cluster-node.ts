@@ -19,13 +19,15 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `peerstate serve --port 0 --redis REDIS` and resolves once it listens. */
-export async function spawnNode(redis: string, nodeTtlMs = 900): Promise<NodeProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, 'serve', '--port', '0', '--redis', redis, '--node-ttl', String(nodeTtlMs)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+/**
+ * Starts `peerstate serve --port 0 --redis REDIS --node-ttl TTL` and resolves once it listens;
+ * without `redis`, a server on its own.
+ */
+export async function spawnNode(redis: string | undefined, nodeTtlMs = 900): Promise<NodeProcess> {
+  const cluster = redis ? ['--redis', redis, '--node-ttl', String(nodeTtlMs)] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', ...cluster], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
