@@ -75,7 +75,10 @@ const signalFrame = (to: string, n: number) =>
 async function pair(senderUrl: string, receiverUrl: string, room: string) {
   const receiver = await joined(receiverUrl, room, 'receiver');
   const sender = await joined(senderUrl, room, 'sender');
-  return { sender, receiver, close: () => [sender, receiver].forEach((c) => c.socket.terminate()) };
+  const close = () => {
+    for (const client of [sender, receiver]) client.socket.terminate();
+  };
+  return { sender, receiver, close };
 }
 
 async function latency(senderUrl: string, receiverUrl: string, options: ClusterBenchOptions, room: string) {

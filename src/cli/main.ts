@@ -58,7 +58,7 @@ program
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--port <port>', 'TCP port (0: a free one)', integer, 8080)
   .option('--redis <url>', 'Redis URL shared by every node of the cluster, e.g. redis://127.0.0.1:6379')
-  .option('--node-ttl <ms>', "with --redis: the lifetime of this node's liveness key", integer, 3_000)
+  .option('--node-ttl <ms>', "with --redis: the lifetime of this node's liveness key", integer, 2_000)
   .action(async (opts: { host: string; port: number; redis?: string; nodeTtl: number }) => {
     const server = await startSignalingServer({
       host: opts.host,

@@ -22,8 +22,8 @@ export interface ClusterOptions {
   keyPrefix?: string;
   /**
    * Lifetime of a node's liveness key, in ms, renewed every third of it: the members of a node that
-   * dies are reported absent by the others within about this plus one renewal period. Integer
-   * 300-60000. Default 3000.
+   * dies are reported absent by the others within this plus one renewal period (by default within
+   * about 2.7 s). Integer 300-60000. Default 2000.
    */
   nodeTtlMs?: number;
 }
@@ -89,7 +89,7 @@ interface MemberState {
 }
 
 const DEFAULT_PREFIX = 'peerstate:';
-const DEFAULT_NODE_TTL_MS = 3_000;
+const DEFAULT_NODE_TTL_MS = 2_000;
 /** Longest message accepted from Redis: a frame plus the routing header, in characters. */
 const MAX_MESSAGE_CHARS = LIMITS.maxFrameBytes + 64;
 /** Reconnect waits to Redis, in ms: 100, 200, ... up to this. */
