@@ -49,8 +49,8 @@ export interface ClusterStats {
 /** Why a cluster operation could not be done. */
 export type ClusterRefusal = 'unavailable' | 'unknown-peer';
 
-/** One node's attachment to the cluster. */
-export interface ClusterNode {
+/** One node's attachment to the cluster; `T` is the server's per-socket state. */
+export interface ClusterNode<T extends ClusterMember> {
   /** Random id of this node, as it appears in Redis keys and channels. */
   readonly nodeId: string;
   /**
@@ -58,23 +58,23 @@ export interface ClusterNode {
    * sorted, once this node is subscribed to the room's presence; `'unavailable'` when Redis cannot
    * be reached (nothing was claimed).
    */
-  claim(member: ClusterMember, room: string, peerId: string): Promise<string[] | 'unavailable'>;
+  claim(member: T, room: string, peerId: string): Promise<string[] | 'unavailable'>;
   /** `member` left (its socket closed): frees its peer id if it still holds it. */
-  leave(member: ClusterMember): void;
+  leave(member: T): void;
   /**
    * Sends `frame` to `to`, a peer of `member`'s room held by another node. Frames of one member are
    * handed to Redis in call order, and Redis keeps that order. Resolves with `'sent'` or a refusal.
    */
-  relay(member: ClusterMember, to: string, frame: SignalFrame): Promise<'sent' | ClusterRefusal>;
+  relay(member: T, to: string, frame: SignalFrame): Promise<'sent' | ClusterRefusal>;
   stats(): ClusterStats;
   /** Frees this node's peer ids (presence `false` to the others), then disconnects from Redis. */
   close(): Promise<void>;
 }
 
 /** Per local member: where it is, and what it has been told. */
-interface MemberState {
+interface MemberState<T extends ClusterMember> {
   readonly id: string;
-  readonly member: ClusterMember;
+  readonly member: T;
   readonly room: string;
   readonly peerId: string;
   /** Room events up to this number were already in the member's welcome. */
@@ -107,7 +107,7 @@ const SEQ = /^[0-9]{1,20}$/;
 export async function joinCluster<T extends ClusterMember>(
   options: ClusterOptions,
   registry: RoomRegistry<T>,
-): Promise<ClusterNode> {
+): Promise<ClusterNode<T>> {
   const prefix = options.keyPrefix ?? DEFAULT_PREFIX;
   const ttlMs = options.nodeTtlMs ?? DEFAULT_NODE_TTL_MS;
   if (!Number.isInteger(ttlMs) || ttlMs < 300 || ttlMs > 60_000) {
@@ -139,19 +139,19 @@ export async function joinCluster<T extends ClusterMember>(
   const run = (name: keyof typeof scripts, keys: string[], args: (string | number)[]) =>
     commands.evalsha(sha[name], keys.length, ...keys, ...args);
 
-  const members = new Map<string, MemberState>();
-  const byMember = new Map<ClusterMember, MemberState>();
+  const members = new Map<string, MemberState<T>>();
+  const byMember = new Map<T, MemberState<T>>();
   /** Local members (joined or joining) per room: the rooms this node listens to and renews. */
-  const rooms = new Map<string, Set<MemberState>>();
+  const rooms = new Map<string, Set<MemberState<T>>>();
   const totals: ClusterStats = { relayedOut: 0, relayedIn: 0, invalidMessages: 0 };
   let nextConnection = 0;
   /** Scripts are loaded and the node announced on the current Redis connection. */
   let usable = false;
   let closing = false;
 
-  const ownerOf = (state: MemberState) => `${nodeId}/${state.id}`;
+  const ownerOf = (state: MemberState<T>) => `${nodeId}/${state.id}`;
 
-  const tell = (state: MemberState, peerId: string, present: boolean): void => {
+  const tell = (state: MemberState<T>, peerId: string, present: boolean): void => {
     if (peerId === state.peerId || state.known.has(peerId) === present) return;
     if (present) state.known.add(peerId);
     else state.known.delete(peerId);
@@ -170,7 +170,7 @@ export async function joinCluster<T extends ClusterMember>(
     }
     if (kind === 'r' && newline < 0) {
       drop(state);
-      registry.leave(state.member as T);
+      registry.leave(state.member);
       state.member.replace();
       return;
     }
@@ -205,7 +205,7 @@ export async function joinCluster<T extends ClusterMember>(
     else if (channel.startsWith(`${prefix}room:`)) onRoomMessage(channel.slice(prefix.length + 5), message);
   });
 
-  const drop = (state: MemberState): void => {
+  const drop = (state: MemberState<T>): void => {
     if (!members.delete(state.id)) return;
     byMember.delete(state.member);
     const local = rooms.get(state.room);
@@ -234,6 +234,8 @@ export async function joinCluster<T extends ClusterMember>(
     usable = true;
     for (const leave of pendingLeaves.splice(0)) sendLeave(leave);
     for (const state of [...members.values()]) {
+      // A claim under way answers for itself.
+      if (state.early) continue;
       const reply = (await run(
         'CLAIM',
         [roomKey(state.room)],
@@ -241,7 +243,7 @@ export async function joinCluster<T extends ClusterMember>(
       )) as string[];
       if (Number(reply[0]) !== 1) {
         drop(state);
-        registry.leave(state.member as T);
+        registry.leave(state.member);
         state.member.replace();
         continue;
       }
@@ -283,7 +285,7 @@ export async function joinCluster<T extends ClusterMember>(
     async claim(member, room, peerId) {
       if (!usable) return 'unavailable';
       nextConnection += 1;
-      const state: MemberState = {
+      const state: MemberState<T> = {
         id: nextConnection.toString(36),
         member,
         room,

@@ -156,7 +156,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const transformSignal = options.transformSignal;
   const rooms = new RoomRegistry<Connection>();
   // Before listening: a cluster that cannot be joined leaves no server behind.
-  const cluster: ClusterNode | undefined = options.cluster
+  const cluster: ClusterNode<Connection> | undefined = options.cluster
     ? await (await import('./cluster.js')).joinCluster(options.cluster, rooms)
     : undefined;
 
@@ -224,7 +224,12 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
    * then the local rules apply; the welcome lists the room's peers on every node, and presence
    * reaches the others through Redis.
    */
-  const clusterJoin = async (node: ClusterNode, conn: Connection, room: string, peerId: string) => {
+  const clusterJoin = async (
+    node: ClusterNode<Connection>,
+    conn: Connection,
+    room: string,
+    peerId: string,
+  ) => {
     // A second join is refused by the registry without touching Redis.
     if (rooms.membership(conn)) return join(conn, room, peerId);
     const peers = await node.claim(conn, room, peerId);
@@ -254,7 +259,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   };
 
   /** A signal for a peer that is not on this node: to the node that holds it, through Redis. */
-  const relayToNode = (node: ClusterNode, conn: Connection, to: string, signal: Signal): void => {
+  const relayToNode = (node: ClusterNode<Connection>, conn: Connection, to: string, signal: Signal): void => {
     const from = rooms.membership(conn)?.peerId ?? '';
     const relayed = transformSignal ? transformSignal(signal, from, to) : signal;
     if (relayed === null) return;
