@@ -1,11 +1,12 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
- * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts, throughput.ts
- * and inspector-cost.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
+ * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts, throughput.ts,
+ * inspector-cost.ts and cluster.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
+import { clusterSummaryLines, runClusterBench } from './cluster.js';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
 import { runCyclesBench } from './cycles.js';
 import { runInspectorCostBench } from './inspector-cost.js';
@@ -111,6 +112,32 @@ program
       json: opts.json === true,
     });
   });
+
+program
+  .command('cluster')
+  .description(
+    'signal relay through a Redis cluster of 1-3 node processes: latency and signals/s, same vs. cross node',
+  )
+  .option('--signals <n>', 'signals timed one at a time per case', positiveInteger, 2_000)
+  .option('--pairs <n>', 'sender/receiver pairs of a throughput case', positiveInteger, 20)
+  .option('--burst <n>', 'signals each sender sends at once (at most 1000)', positiveInteger, 800)
+  .option('--timeout <ms>', 'bound of every single wait, in ms', positiveInteger, 30_000)
+  .option('--json', 'end stdout with one JSON line: the cases')
+  .action(
+    async (opts: { signals: number; pairs: number; burst: number; timeout: number; json?: boolean }) => {
+      const cases = await runClusterBench(
+        {
+          signals: opts.signals,
+          pairs: opts.pairs,
+          burst: Math.min(opts.burst, 1_000),
+          timeoutMs: opts.timeout,
+        },
+        (line) => process.stderr.write(`${line}\n`),
+      );
+      for (const line of clusterSummaryLines(cases)) console.log(line);
+      if (opts.json) console.log(JSON.stringify(cases));
+    },
+  );
 
 program
   .command('recovery')

@@ -2,7 +2,8 @@
  * The signaling chart: one session to the signaling server at a time.
  *
  * `disconnected → connecting → open → reconnecting → closed`. Each session (one WebSocket) gets a new
- * generation number. Outbound signals carry the generation they were produced under and leave only
+ * generation number; a lost session moves the next one to the next URL of the failover list `urls`,
+ * if any. Outbound signals carry the generation they were produced under and leave only
  * through the session of that generation (CB-3, CB-4, CB-6); events of an old session are ignored.
  * Pure: the WebSocket session (`session`) and the backoff delay are supplied from src/signaling/.
  */
@@ -23,6 +24,12 @@ import type { ServerFrame, Signal } from '../src/protocol/signals.js';
 export interface SignalingInput {
   /** WebSocket URL of the signaling server, e.g. `ws://127.0.0.1:8080`. */
   url: string;
+  /**
+   * Failover list: signaling servers sharing rooms (a cluster, see docs/cluster.md). After a lost
+   * session the next session goes to the URL after `url` in this list (the first one when `url` is
+   * not in it), round robin. Absent or empty: every session goes to `url`.
+   */
+  urls?: readonly string[];
   /** Room to join. */
   room: string;
   /** Our peer id in the room. */
@@ -93,6 +100,10 @@ export const signalingMachine = setup({
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
     switchUrl: assign({ url: ({ context, event }) => (event.type === 'SWITCH' ? event.url : context.url) }),
+    /** Round robin over the failover list, from where `url` is in it. */
+    nextUrl: assign({
+      url: ({ context: { url, urls = [] } }) => urls[(urls.indexOf(url) + 1) % urls.length] ?? url,
+    }),
     transmit: sendTo('session', ({ event }) => event),
     reportDroppedSignal: emit(({ context, event }) => ({
       type: 'signalDropped' as const,
@@ -174,7 +185,7 @@ export const signalingMachine = setup({
       },
     },
     reconnecting: {
-      entry: ['stopSession', 'countAttempt'],
+      entry: ['stopSession', 'countAttempt', 'nextUrl'],
       after: { reconnectBackoff: { target: 'connecting' } },
       on: {
         RETRY: { target: 'connecting' },

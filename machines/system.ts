@@ -22,6 +22,8 @@ export interface SystemInput {
   localId: string;
   /** Signaling server URL (ws:// or wss://). */
   url: string;
+  /** Failover list of signaling servers of one cluster (the signaling chart's `urls`). */
+  urls?: readonly string[];
   /** Room to join on the signaling server. */
   room: string;
   /** Per peer: remote candidates buffered at most before the remote description is set. */
@@ -350,7 +352,12 @@ export const systemMachine = setup({
     id: '0',
     systemId: 'signaling',
     src: 'signaling',
-    input: ({ context }) => ({ url: context.url, room: context.room, peerId: context.localId }),
+    input: ({ context }) => ({
+      url: context.url,
+      ...(context.urls ? { urls: context.urls } : {}),
+      room: context.room,
+      peerId: context.localId,
+    }),
   },
   initial: 'running',
   states: {

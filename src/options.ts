@@ -16,8 +16,12 @@ const MiB = 1024 * 1024;
 export interface PeerSystemOptions {
   /** Our peer id in the room (1-128 printable ASCII characters). */
   localId: string;
-  /** Signaling server URL, e.g. `ws://127.0.0.1:8080`. */
-  url: string;
+  /**
+   * Signaling server URL, e.g. `ws://127.0.0.1:8080`; or several, the servers of one cluster
+   * (docs/cluster.md): the first session goes to the first, and each lost session moves the next
+   * one to the next URL, round robin. A non-empty list.
+   */
+  url: string | readonly string[];
   /** Room on the signaling server. Default `default`. */
   room?: string;
   /** The RTC implementation (browser globals, @roamhq/wrtc via `peerstate/node`, werift). */
@@ -139,20 +143,31 @@ export const DEFAULTS = {
  * policies.
  */
 export type ResolvedOptions = Required<
-  Omit<PeerSystemOptions, 'outbox' | 'peerReconnectBackoff' | 'reconnectBackoff' | 'inspect'>
+  Omit<PeerSystemOptions, 'url' | 'outbox' | 'peerReconnectBackoff' | 'reconnectBackoff' | 'inspect'>
 > & {
+  /** The first signaling URL. */
+  url: string;
+  /** Every signaling URL, in order (one when a single URL was given). */
+  urls: readonly string[];
   outbox: { maxMessages: number; maxBytes: number };
   inspect: PeerSystemOptions['inspect'];
 };
 
-/** Applies `DEFAULTS` to `options`; nothing else in the system supplies a default. */
+/**
+ * Applies `DEFAULTS` to `options`; nothing else in the system supplies a default.
+ * @throws RangeError for an empty `url` list.
+ */
 export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
+  const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+  const [url] = urls;
+  if (url === undefined) throw new RangeError('url must be a URL or a non-empty list of URLs');
   const maxReconnects = options.maxReconnects ?? DEFAULTS.maxReconnects;
   const peerBackoff = { ...DEFAULTS.peerReconnectBackoff, ...options.peerReconnectBackoff };
   const signalingBackoff = { ...DEFAULTS.reconnectBackoff, ...options.reconnectBackoff };
   return {
     localId: options.localId,
-    url: options.url,
+    url,
+    urls,
     room: options.room ?? DEFAULTS.room,
     rtc: options.rtc,
     WebSocket: options.WebSocket,

@@ -153,6 +153,8 @@ function systemInput(options: ResolvedOptions): SystemInput {
   return {
     localId: options.localId,
     url: options.url,
+    // One URL needs no failover list: the chart then keeps it.
+    ...(options.urls.length > 1 ? { urls: options.urls } : {}),
     room: options.room,
     maxBufferedCandidates: options.maxBufferedCandidates,
     maxIceRestarts: options.maxIceRestarts,

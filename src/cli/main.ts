@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); `peerstate replay FILE`
- * serves the inspector page over a recording of the demo. Exit codes: 0 when every link connected and
+ * serves the inspector page over a recording of the demo; `peerstate serve` runs the signaling server,
+ * alone or as one node of a cluster (docs/cluster.md). Exit codes: 0 when every link connected and
  * no message was lost, duplicated or reordered (or for `--help`); 1 when the demo failed; 2 for a usage
  * error (unknown command or option, a value out of range).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startReplay } from '../node/inspector/replay.js';
+import { startSignalingServer } from '../server/index.js';
 import { demoSucceeded, runDemo, SEND_PERIOD_MS } from './demo.js';
 
 function integer(value: string): number {
@@ -109,6 +111,28 @@ program
     );
     console.log(`inspector: ${replay.url}`);
     process.once('SIGINT', () => void replay.close());
+  });
+
+program
+  .command('serve')
+  .description('run the signaling server until SIGINT or SIGTERM; with --redis, as one node of a cluster')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--port <port>', 'TCP port (0: a free one)', integer, 8080)
+  .option('--redis <url>', 'Redis URL shared by every node of the cluster, e.g. redis://127.0.0.1:6379')
+  .option('--node-ttl <ms>', "with --redis: the lifetime of this node's liveness key", integer, 2_000)
+  .action(async (opts: { host: string; port: number; redis?: string; nodeTtl: number }) => {
+    const server = await startSignalingServer({
+      host: opts.host,
+      port: opts.port,
+      ...(opts.redis ? { cluster: { redis: opts.redis, nodeTtlMs: opts.nodeTtl } } : {}),
+    });
+    // The first line names the URL (scripts and tests read it).
+    console.log(`listening on ${server.url}${opts.redis ? ` (cluster over ${opts.redis})` : ''}`);
+    const stop = () => {
+      server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -97,6 +97,7 @@ export const serverErrorCodeSchema = z.enum([
   'already-joined',
   'unknown-peer',
   'rate-limited',
+  'unavailable',
 ]);
 
 /** Frames the server sends. */

@@ -11,11 +11,13 @@ import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { errorFrame, type Outbound, RoomRegistry } from '../protocol/room-registry.js';
 import {
   LIMITS,
+  PROTOCOL_VERSION,
   parseClientFrame,
   type ServerErrorCode,
   type ServerFrame,
   type Signal,
 } from '../protocol/signals.js';
+import type { ClusterMember, ClusterNode, ClusterOptions, ClusterStats } from './cluster.js';
 import { createTokenBucket, type TokenBucket } from './rate-limiter.js';
 
 /** Options of {@link startSignalingServer}; all optional. */
@@ -55,6 +57,12 @@ export interface SignalingServerOptions {
    * `(signal) => relay.rewriteSignal(signal)` with the UDP relay of src/node/udp-relay.ts.
    */
   transformSignal?: (signal: Signal, from: string, to: string) => Signal | null;
+  /**
+   * Shares rooms, presence and relay with every server started with the same Redis (see
+   * docs/cluster.md). Without it the server is on its own and needs no Redis. The Redis client is
+   * loaded only when this is given.
+   */
+  cluster?: ClusterOptions;
 }
 
 /** Counters of a running server. Gauges are current values; totals count since start. */
@@ -71,6 +79,8 @@ export interface SignalingServerStats {
   invalidFrames: number;
   /** Total: frames dropped by the rate limit. */
   rateLimited: number;
+  /** With `cluster`: the traffic through Redis. */
+  cluster?: ClusterStats;
 }
 
 /** A running signaling server. */
@@ -89,7 +99,7 @@ export interface SignalingServer {
 }
 
 /** Per-socket state. */
-interface Connection {
+interface Connection extends ClusterMember {
   readonly socket: WebSocket;
   readonly frames: TokenBucket;
   readonly rateErrors: TokenBucket;
@@ -98,12 +108,33 @@ interface Connection {
   /** A pong arrived since the last ping. */
   alive: boolean;
   invalidFrames: number;
+  /** With `cluster`: the frames of this socket, handled one after the other (a join waits for Redis). */
+  queue: Promise<void>;
 }
 
 /** Close code sent to a socket whose (room, peerId) was joined by another socket (private range). */
 const CLOSE_REPLACED = 4001;
 /** Close code for a socket that sent too many invalid frames (RFC 6455: policy violation). */
 const CLOSE_POLICY = 1008;
+/** Close code for a join refused because Redis cannot be reached (RFC 6455: try again later). */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/**
+ * The cluster mode's module. It imports ioredis, an optional peer dependency that only cluster users
+ * install, so it is loaded only when a server is started with `cluster`.
+ * @throws Error naming ioredis and how to install it (the loader's error as `cause`) when it is missing.
+ */
+async function loadCluster(): Promise<typeof import('./cluster.js')> {
+  try {
+    return await import('./cluster.js');
+  } catch (cause) {
+    throw new Error(
+      'the cluster mode needs ioredis, an optional peer dependency, and it could not be loaded. ' +
+        'Install it with `npm install ioredis`.',
+      { cause },
+    );
+  }
+}
 
 /**
  * Starts a signaling server and resolves once it is listening.
@@ -119,9 +150,14 @@ const CLOSE_POLICY = 1008;
  * - When the current socket of a peer closes, the room gets `presence {peerId, present: false}`.
  * - Errors (`error {code, message}`, the socket stays open unless said otherwise): `invalid-frame`
  *   (closed with 1008 at `maxInvalidFrames`), `not-joined`, `already-joined`, `unknown-peer`,
- *   `rate-limited`.
+ *   `rate-limited`, and with `cluster` `unavailable`: Redis cannot be reached, so the signal to a
+ *   peer on another node was not sent (or the join was refused, and the socket closed with 1013).
  *
- * @throws (rejects) RangeError for an option out of range; the `listen` error (e.g. EADDRINUSE).
+ * With `cluster`, rooms span every node of the cluster (see docs/cluster.md): `welcome` lists the
+ * room's peers on every node, presence comes from every node, a signal reaches a peer on any node.
+ *
+ * @throws (rejects) RangeError for an option out of range; the `listen` error (e.g. EADDRINUSE);
+ * with `cluster`, the Redis connection error.
  */
 export async function startSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const host = options.host ?? '127.0.0.1';
@@ -135,6 +171,11 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   const pingIntervalMs = checkInteger('pingIntervalMs', options.pingIntervalMs ?? 10_000, 1, 2 ** 31 - 1);
   const maxInvalidFrames = checkInteger('maxInvalidFrames', options.maxInvalidFrames ?? 20, 1);
   const transformSignal = options.transformSignal;
+  const rooms = new RoomRegistry<Connection>();
+  // Before listening: a cluster that cannot be joined leaves no server behind.
+  const cluster: ClusterNode<Connection> | undefined = options.cluster
+    ? await (await loadCluster()).joinCluster(options.cluster, rooms)
+    : undefined;
 
   // Our own HTTP server (rather than ws's `port` option) so that close() can drop idle HTTP
   // connections too, and so that a failed listen leaves no WebSocketServer behind.
@@ -154,6 +195,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     httpServer.once('error', onError);
     httpServer.once('listening', onListening);
     httpServer.listen(requestedPort, host);
+  }).catch(async (error: unknown) => {
+    await cluster?.close();
+    throw error;
   });
   const port = (httpServer.address() as AddressInfo).port;
 
@@ -162,7 +206,6 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   wss.on('error', () => {});
 
   const connections = new Set<Connection>();
-  const rooms = new RoomRegistry<Connection>();
   const totals = { relayed: 0, invalidFrames: 0, rateLimited: 0 };
   let closing = false;
 
@@ -189,22 +232,67 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
 
   const join = (conn: Connection, room: string, peerId: string): void => {
     const { sends, replaced } = rooms.join(conn, room, peerId);
-    if (replaced) {
-      replaced.replaced = true;
-      replaced.socket.close(CLOSE_REPLACED, 'replaced');
-    }
+    if (replaced) replaced.replace();
     sendAll(sends);
+  };
+
+  /**
+   * A join through the cluster: the peer id is claimed in Redis first (atomically, cluster-wide),
+   * then the local rules apply; the welcome lists the room's peers on every node, and presence
+   * reaches the others through Redis.
+   */
+  const clusterJoin = async (
+    node: ClusterNode<Connection>,
+    conn: Connection,
+    room: string,
+    peerId: string,
+  ) => {
+    // A second join is refused by the registry without touching Redis.
+    if (rooms.membership(conn)) return join(conn, room, peerId);
+    const peers = await node.claim(conn, room, peerId);
+    if (peers === 'unavailable') {
+      sendError(conn, 'unavailable', 'the cluster store (Redis) cannot be reached; join again later');
+      conn.socket.close(CLOSE_TRY_AGAIN_LATER, 'cluster unavailable');
+      return;
+    }
+    // Closed while claiming: its leave already ran before it joined here, so it runs now.
+    if (closing || conn.socket.readyState !== conn.socket.OPEN) return node.leave(conn);
+    const { sends, replaced } = rooms.join(conn, room, peerId);
+    replaced?.replace();
+    const [welcome] = sends;
+    if (welcome?.frame.type === 'welcome') send(conn, { ...welcome.frame, peers });
   };
 
   const relay = (conn: Connection, to: string, signal: Signal): void => {
     const { to: target, frame } = rooms.relay(conn, to, signal);
     if (frame.type === 'error') {
-      send(target, frame);
+      if (cluster && frame.code === 'unknown-peer') relayToNode(cluster, conn, to, signal);
+      else send(target, frame);
       return;
     }
     const relayed = transformSignal ? transformSignal(signal, frame.from, to) : signal;
     if (relayed === null) return;
     if (send(target, { ...frame, signal: relayed })) totals.relayed += 1;
+  };
+
+  /** A signal for a peer that is not on this node: to the node that holds it, through Redis. */
+  const relayToNode = (node: ClusterNode<Connection>, conn: Connection, to: string, signal: Signal): void => {
+    const from = rooms.membership(conn)?.peerId ?? '';
+    const relayed = transformSignal ? transformSignal(signal, from, to) : signal;
+    if (relayed === null) return;
+    void node
+      .relay(conn, to, { v: PROTOCOL_VERSION, type: 'signal', from, signal: relayed })
+      .then((result) => {
+        if (result === 'sent') totals.relayed += 1;
+        else if (result === 'unknown-peer')
+          sendError(conn, 'unknown-peer', `no peer ${JSON.stringify(to)} in this room`);
+        else
+          sendError(
+            conn,
+            'unavailable',
+            `the cluster store (Redis) cannot be reached; the signal to ${JSON.stringify(to)} was not sent`,
+          );
+      });
   };
 
   const onMessage = (conn: Connection, data: RawData, isBinary: boolean): void => {
@@ -228,7 +316,13 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       return;
     }
     const frame = parsed.frame;
-    if (frame.type === 'join') join(conn, frame.room, frame.peerId);
+    if (cluster) {
+      conn.queue = conn.queue.then(() =>
+        frame.type === 'join'
+          ? clusterJoin(cluster, conn, frame.room, frame.peerId)
+          : relay(conn, frame.to, frame.signal),
+      );
+    } else if (frame.type === 'join') join(conn, frame.room, frame.peerId);
     else relay(conn, frame.to, frame.signal);
   };
 
@@ -236,7 +330,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     connections.delete(conn);
     // Leave even while closing, so that the gauges fall to zero; but nobody is told anything then.
     const presence = rooms.leave(conn);
-    if (!closing) sendAll(presence);
+    // In a cluster, presence reaches every node (this one too) through Redis.
+    if (cluster) cluster.leave(conn);
+    else if (!closing) sendAll(presence);
   };
 
   wss.on('connection', (socket) => {
@@ -246,6 +342,13 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     }
     const conn: Connection = {
       socket,
+      send: (frame) => send(conn, frame),
+      replace() {
+        if (conn.replaced) return;
+        conn.replaced = true;
+        socket.close(CLOSE_REPLACED, 'replaced');
+      },
+      queue: Promise.resolve(),
       // At least one frame must pass, or a rate below 0.5/s would refuse everything.
       frames: createTokenBucket({
         ratePerSecond: maxFramesPerSecond,
@@ -287,6 +390,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     closed ??= (async () => {
       closing = true;
       clearInterval(heartbeat);
+      // First, while the sockets are still open: the other nodes are told this node's peers left.
+      await cluster?.close();
       for (const conn of connections) conn.socket.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await new Promise<void>((resolve) => {
@@ -306,6 +411,7 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
       rooms: rooms.roomCount,
       peers: rooms.peerCount,
       ...totals,
+      ...(cluster ? { cluster: cluster.stats() } : {}),
     }),
     close,
   };

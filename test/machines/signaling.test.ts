@@ -40,7 +40,7 @@ const frame: ServerFrame = { v: 1, type: 'presence', peerId: 'bob', present: tru
 
 let harnesses: Harness[] = [];
 
-function start(): Harness {
+function start(signalingInput: SignalingInput = input): Harness {
   const sessions: FakeSession[] = [];
   const parentEvents: SignalingParentEvent[] = [];
   const provided = signalingMachine.provide({
@@ -58,7 +58,7 @@ function start(): Harness {
     },
   });
   const parentMachine = setup({ actors: { signaling: provided } }).createMachine({
-    invoke: { id: 'signaling', src: 'signaling', input },
+    invoke: { id: 'signaling', src: 'signaling', input: signalingInput },
     on: {
       '*': {
         actions: ({ event }) => {
@@ -364,6 +364,57 @@ describe('signaling chart: switch-over', () => {
     expect(h.session().input).toEqual({ ...input, url: 'ws://b.example', generation: 2 });
     vi.advanceTimersByTime(10_000);
     expect(h.sessions).toHaveLength(2);
+  });
+});
+
+describe('signaling chart: failover list', () => {
+  const urls = ['ws://a.example', 'ws://b.example', 'ws://c.example'];
+  const lose = (h: Harness) =>
+    h
+      .session()
+      .sendBack({ type: 'SESSION.CLOSED', generation: h.context().generation, code: 1006, reason: '' });
+
+  it('each lost session (open or connecting) moves the next one to the next URL, round robin, after the backoff', () => {
+    const h = start({ ...input, urls });
+    open(h);
+    lose(h);
+    expect(h.state()).toBe('reconnecting');
+    expect(h.parentEvents.at(-1)).toEqual({ type: 'SIGNALING.LOST', generation: 1 });
+    vi.advanceTimersByTime(1_000);
+    lose(h); // b refuses: its session closes while connecting
+    vi.advanceTimersByTime(1_000);
+    lose(h);
+    vi.advanceTimersByTime(1_000);
+    h.session().sendBack({ type: 'SESSION.OPEN', generation: 4, peers: [] });
+    expect(h.state()).toBe('open');
+    expect(h.sessions.map((s) => [s.input.url, s.input.generation])).toEqual([
+      ['ws://a.example', 1],
+      ['ws://b.example', 2],
+      ['ws://c.example', 3],
+      ['ws://a.example', 4],
+    ]);
+  });
+
+  it('after a SWITCH to a URL outside the list, a lost session goes to the first URL of the list', () => {
+    const h = start({ ...input, urls });
+    open(h);
+    send(h, { type: 'SWITCH', url: 'ws://elsewhere.example' });
+    lose(h);
+    vi.advanceTimersByTime(1_000);
+    expect(h.sessions.map((s) => s.input.url)).toEqual([
+      'ws://a.example',
+      'ws://elsewhere.example',
+      'ws://a.example',
+    ]);
+  });
+
+  it('without a list (or with an empty one) every session goes to the same URL', () => {
+    for (const h of [start(), start({ ...input, urls: [] })]) {
+      open(h);
+      lose(h);
+      vi.advanceTimersByTime(1_000);
+      expect(h.sessions.map((s) => s.input.url)).toEqual(['ws://a.example', 'ws://a.example']);
+    }
   });
 });
 

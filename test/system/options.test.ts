@@ -20,6 +20,13 @@ function boundsOf(policy: { nextDelayMs(attempt: number): number | null }, n: nu
 }
 
 describe('resolveOptions', () => {
+  it('takes one signaling URL or a failover list: the first is where signaling starts', () => {
+    expect(resolveOptions(required)).toMatchObject({ url: required.url, urls: [required.url] });
+    const urls = ['ws://a.invalid', 'ws://b.invalid'];
+    expect(resolveOptions({ ...required, url: urls })).toMatchObject({ url: 'ws://a.invalid', urls });
+    expect(() => resolveOptions({ ...required, url: [] })).toThrow(RangeError);
+  });
+
   it('applies every default of the table', () => {
     const resolved = resolveOptions(required);
     expect(resolved).toMatchObject({
