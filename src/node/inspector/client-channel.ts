@@ -4,9 +4,19 @@
  * queued) and at most `timelineLimit` timeline entries (the oldest dropped and counted). A page that
  * reads slowly therefore gets fewer, newer frames, and the memory it costs stays bounded.
  */
-import type { WebSocket } from 'ws';
 import type { FeedChanges } from './feed.js';
 import type { InspectorMessage, PeerView, SystemView, TimelineEntry } from './views.js';
+
+/**
+ * What the channel needs of a page's socket; ws's WebSocket has it. Declared here so that the
+ * published types do not need ws's own (@types/ws is not a dependency of ours).
+ */
+export interface PageSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  send(data: string, callback: (error?: Error) => void): void;
+  terminate(): void;
+}
 
 export class ClientChannel {
   private readonly systems = new Map<string, SystemView>();
@@ -19,7 +29,7 @@ export class ClientChannel {
   private readonly control: InspectorMessage[] = [];
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: PageSocket,
     private readonly timelineLimit = 500,
   ) {}
 
