@@ -153,9 +153,17 @@ export type ResolvedOptions = Required<
   inspect: PeerSystemOptions['inspect'];
 };
 
+/** `value` if it is an integer ≥ 1; a RangeError naming `name` otherwise. */
+function atLeastOne(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be an integer ≥ 1, got ${value}`);
+  return value;
+}
+
 /**
  * Applies `DEFAULTS` to `options`; nothing else in the system supplies a default.
- * @throws RangeError for an empty `url` list.
+ * @throws RangeError for an empty `url` list, or a `maxPeers` / `maxPendingIncoming` that is not an
+ *   integer ≥ 1 (NaN would silently lift the bound: every comparison with it is false).
  */
 export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
   const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
@@ -173,8 +181,11 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
     WebSocket: options.WebSocket,
     iceServers: options.iceServers ?? [...DEFAULTS.iceServers],
     accept: options.accept ?? DEFAULTS.accept,
-    maxPeers: options.maxPeers ?? DEFAULTS.maxPeers,
-    maxPendingIncoming: options.maxPendingIncoming ?? DEFAULTS.maxPendingIncoming,
+    maxPeers: atLeastOne('maxPeers', options.maxPeers ?? DEFAULTS.maxPeers),
+    maxPendingIncoming: atLeastOne(
+      'maxPendingIncoming',
+      options.maxPendingIncoming ?? DEFAULTS.maxPendingIncoming,
+    ),
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     maxIceRestarts: options.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
     maxReconnects,

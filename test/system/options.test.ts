@@ -27,6 +27,17 @@ describe('resolveOptions', () => {
     expect(() => resolveOptions({ ...required, url: [] })).toThrow(RangeError);
   });
 
+  it('refuses a peer bound that is not an integer ≥ 1 (NaN would lift it silently)', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => resolveOptions({ ...required, maxPeers: bad })).toThrow(RangeError);
+      expect(() => resolveOptions({ ...required, maxPendingIncoming: bad })).toThrow(RangeError);
+    }
+    expect(resolveOptions({ ...required, maxPeers: 1, maxPendingIncoming: 1 })).toMatchObject({
+      maxPeers: 1,
+      maxPendingIncoming: 1,
+    });
+  });
+
   it('applies every default of the table', () => {
     const resolved = resolveOptions(required);
     expect(resolved).toMatchObject({
