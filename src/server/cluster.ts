@@ -79,13 +79,23 @@ interface MemberState<T extends ClusterMember> {
   readonly peerId: string;
   /** Room events up to this number were already in the member's welcome. */
   since: number;
+  /** The member got its welcome: presence goes to it as it arrives. */
+  welcomed: boolean;
   /** Peer ids the member was told are present (welcome and presence), to tell it only changes. */
   readonly known: Set<string>;
   /**
-   * While its claim is under way: the room's presence, which arrives on the other Redis connection
-   * and may come before the claim's reply; it is folded into the welcome.
+   * While a claim or re-announce of it is under way: the room's presence, which arrives on the
+   * other Redis connection and may come before the script's reply; it is folded into the reply's
+   * snapshot (see `roomAfter`). A welcomed member is also told it at once.
    */
-  early: Array<{ seq: number; peerId: string; present: boolean }> | undefined;
+  early: PresenceEvent[] | undefined;
+}
+
+/** One presence event of a room, as published by the scripts. */
+interface PresenceEvent {
+  readonly seq: number;
+  readonly peerId: string;
+  readonly present: boolean;
 }
 
 const DEFAULT_PREFIX = 'peerstate:';
@@ -158,6 +168,25 @@ export async function joinCluster<T extends ClusterMember>(
     state.member.send({ v: PROTOCOL_VERSION, type: 'presence', peerId, present });
   };
 
+  /**
+   * The room's peer ids (without the member's own) after a CLAIM whose reply is `{ok, seq, ids...}`,
+   * with the presence in `early` that is newer than the reply's snapshot applied in order: such
+   * presence may arrive on the subscriber connection before the reply arrives on the command
+   * connection, and is then not in the reply. Moves `state.since` past both.
+   */
+  const roomAfter = (state: MemberState<T>, reply: string[], early: PresenceEvent[]): Set<string> => {
+    const seq = Number(reply[1]);
+    const ids = new Set(reply.slice(2));
+    for (const event of early) {
+      state.since = Math.max(state.since, event.seq);
+      if (event.seq <= seq || event.peerId === state.peerId) continue;
+      if (event.present) ids.add(event.peerId);
+      else ids.delete(event.peerId);
+    }
+    state.since = Math.max(state.since, seq);
+    return ids;
+  };
+
   const onNodeMessage = (message: string): void => {
     const newline = message.indexOf('\n');
     const head = newline < 0 ? message : message.slice(0, newline);
@@ -195,8 +224,8 @@ export async function joinCluster<T extends ClusterMember>(
     }
     const { peerId, present } = parsed.frame;
     for (const state of rooms.get(room) ?? []) {
-      if (state.early) state.early.push({ seq: Number(seq), peerId, present });
-      else if (Number(seq) > state.since) tell(state, peerId, present);
+      state.early?.push({ seq: Number(seq), peerId, present });
+      if (state.welcomed && Number(seq) > state.since) tell(state, peerId, present);
     }
   };
 
@@ -235,20 +264,26 @@ export async function joinCluster<T extends ClusterMember>(
     for (const leave of pendingLeaves.splice(0)) sendLeave(leave);
     for (const state of [...members.values()]) {
       // A claim under way answers for itself.
-      if (state.early) continue;
-      const reply = (await run(
-        'CLAIM',
-        [roomKey(state.room)],
-        [prefix, state.peerId, ownerOf(state), ttlMs, 'announce'],
-      )) as string[];
+      if (!state.welcomed) continue;
+      const early: PresenceEvent[] = [];
+      state.early = early;
+      let reply: string[];
+      try {
+        reply = (await run(
+          'CLAIM',
+          [roomKey(state.room)],
+          [prefix, state.peerId, ownerOf(state), ttlMs, 'announce'],
+        )) as string[];
+      } finally {
+        state.early = undefined;
+      }
       if (Number(reply[0]) !== 1) {
         drop(state);
         registry.leave(state.member);
         state.member.replace();
         continue;
       }
-      const now = new Set(reply.slice(2));
-      state.since = Math.max(state.since, Number(reply[1]));
+      const now = roomAfter(state, reply, early);
       for (const peerId of [...state.known]) if (!now.has(peerId)) tell(state, peerId, false);
       for (const peerId of now) tell(state, peerId, true);
     }
@@ -291,6 +326,7 @@ export async function joinCluster<T extends ClusterMember>(
         room,
         peerId,
         since: 0,
+        welcomed: false,
         known: new Set(),
         early: [],
       };
@@ -305,15 +341,9 @@ export async function joinCluster<T extends ClusterMember>(
           [roomKey(room)],
           [prefix, peerId, ownerOf(state), ttlMs, 'join'],
         )) as string[];
-        state.since = Number(reply[1]);
-        for (const id of reply.slice(2)) state.known.add(id);
-        // Presence published after the snapshot that arrived before its reply goes into the welcome.
-        for (const event of state.early ?? []) {
-          if (event.seq <= state.since || event.peerId === peerId) continue;
-          if (event.present) state.known.add(event.peerId);
-          else state.known.delete(event.peerId);
-        }
+        for (const id of roomAfter(state, reply, state.early ?? [])) state.known.add(id);
         state.early = undefined;
+        state.welcomed = true;
         return [...state.known].sort();
       } catch {
         drop(state);

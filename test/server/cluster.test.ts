@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/protocol/signals.js';
 import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
 import { spawnNode } from '../support/cluster-node.js';
+import { startRedisProxy } from '../support/redis-proxy.js';
 import { type RedisProcess, startRedis } from '../support/redis-server.js';
 import { signalingClients } from '../support/signaling-client.js';
 import { sleep, until } from '../support/time.js';
@@ -251,6 +252,37 @@ describe('signaling cluster: failures', () => {
     let frame = await bob.client.next();
     while (frame.type === 'presence') frame = await bob.client.next();
     expect(frame).toEqual(hello('alice'));
+  });
+});
+
+describe('signaling cluster: races', () => {
+  // CL-1: after Redis came back, a node re-announces its members; the presence of a peer announced
+  // by another node can reach the member (subscriber connection) before the re-announce's reply
+  // (command connection), whose snapshot is then older than what the member was already told.
+  it('CL-1 presence that overtakes the reply of a re-announce is kept, not undone by the older snapshot', async () => {
+    const proxy = await startRedisProxy(redis.port);
+    try {
+      const a = await startSignalingServer({ cluster: { redis: proxy.url, nodeTtlMs: 900 } });
+      servers.push(a);
+      const alice = await join(a.url, 'r', 'alice');
+      await redis.stop();
+      // The reply to a's re-announce of alice is held back by the proxy.
+      const announced = proxy.holdAfter('\r\n$8\r\nannounce\r\n');
+      await redis.start();
+      await inspector.connect().catch(() => {});
+      await announced;
+      // bob joins on another node after that snapshot: alice hears of him first.
+      const b = await node();
+      await join(b.url, 'r', 'bob');
+      expect(await alice.client.next()).toEqual({ v: 1, type: 'presence', peerId: 'bob', present: true });
+      await proxy.release();
+      // The next thing alice hears is carol joining, not bob leaving.
+      await joinWhenAvailable(a.url, 'carol');
+      expect(await alice.client.next()).toEqual({ v: 1, type: 'presence', peerId: 'carol', present: true });
+    } finally {
+      await proxy.release();
+      await proxy.close();
+    }
   });
 });
 
