@@ -1,13 +1,15 @@
 /**
  * The `connect` benchmark: time from "connect" to the first echoed message, peerstate against the
- * hand-written @roamhq/wrtc baseline, through one embedded signaling server on 127.0.0.1.
- * Runs alternate (peerstate, raw, peerstate, raw, ...) in one process so that drift (CPU frequency,
- * JIT, GC) hits both sides alike; warm-up pairs come first and are not counted.
+ * hand-written @roamhq/wrtc baseline and against simple-peer 9.11.1 on the same stack, through one
+ * embedded signaling server on 127.0.0.1. Runs alternate (peerstate, raw, simple-peer, peerstate,
+ * ...) in one process so that drift (CPU frequency, JIT, GC) hits every side alike; warm-up rounds
+ * come first and are not counted.
  */
 import { randomUUID } from 'node:crypto';
 import { startSignalingServer } from '../src/server/index.js';
 import { type ConnectRunOptions, peerstateConnectMs } from './peerstate-connect.js';
 import { rawConnectMs } from './raw-connect.js';
+import { simplePeerConnectMs } from './simple-peer-connect.js';
 import { median, quantile, round } from './stats.js';
 
 /** Parameters of the connect benchmark. */
@@ -20,12 +22,13 @@ export interface ConnectBenchOptions {
   timeoutMs: number;
 }
 
-/** One counted pair of runs, in ms. */
+/** One counted round of runs (one per side), in ms. */
 export interface ConnectSample {
   /** 1-based index among the counted runs. */
   run: number;
   peerstateMs: number;
   rawMs: number;
+  simplePeerMs: number;
 }
 
 /** Median and p95 (nearest rank) of one side, in ms. */
@@ -39,13 +42,16 @@ export interface ConnectBenchResult {
   samples: ConnectSample[];
   peerstate: SideSummary;
   raw: SideSummary;
+  simplePeer: SideSummary;
   /** peerstate median / raw median. */
   ratio: number;
+  /** simple-peer median / raw median: the ratio peerstate is to stay below. */
+  ratioSimplePeer: number;
 }
 
 /** Where the benchmark reports while it runs. */
 export interface ConnectBenchReporter {
-  /** A counted pair finished. */
+  /** A counted round finished. */
   sample(sample: ConnectSample): void;
   /** A progress note (warm-up, server address). */
   progress(line: string): void;
@@ -56,7 +62,7 @@ function summarize(samples: readonly number[]): SideSummary {
 }
 
 /**
- * Starts the signaling server, runs `warmups` then `runs` alternating pairs, closes the server, and
+ * Starts the signaling server, runs `warmups` then `runs` alternating rounds, closes the server, and
  * resolves with the samples and their summary (ms). Rejects on the first failed run, after cleanup.
  */
 export async function runConnectBench(
@@ -86,29 +92,41 @@ export async function runConnectBench(
       reporter.progress(`warm-up ${i}/${options.warmups}`);
       await peerstateConnectMs(fresh('peerstate'));
       await rawConnectMs(fresh('raw'));
+      await simplePeerConnectMs(fresh('simple-peer'));
     }
     const samples: ConnectSample[] = [];
     for (let run = 1; run <= options.runs; run++) {
       const peerstateMs = await peerstateConnectMs(fresh('peerstate'));
       const rawMs = await rawConnectMs(fresh('raw'));
-      const sample = { run, peerstateMs, rawMs };
+      const simplePeerMs = await simplePeerConnectMs(fresh('simple-peer'));
+      const sample = { run, peerstateMs, rawMs, simplePeerMs };
       samples.push(sample);
       reporter.sample(sample);
     }
     const peerstate = summarize(samples.map((s) => s.peerstateMs));
     const raw = summarize(samples.map((s) => s.rawMs));
-    return { samples, peerstate, raw, ratio: peerstate.medianMs / raw.medianMs };
+    const simplePeer = summarize(samples.map((s) => s.simplePeerMs));
+    return {
+      samples,
+      peerstate,
+      raw,
+      simplePeer,
+      ratio: peerstate.medianMs / raw.medianMs,
+      ratioSimplePeer: simplePeer.medianMs / raw.medianMs,
+    };
   } finally {
     await server.close();
   }
 }
 
-/** The `--json` line: medians in ms (2 decimals) and their ratio (3 decimals). */
+/** The `--json` line: medians in ms (2 decimals) and the ratios against raw (3 decimals). */
 export function connectJson(result: ConnectBenchResult): string {
   return JSON.stringify({
     peerstateMs: round(result.peerstate.medianMs, 2),
     rawMs: round(result.raw.medianMs, 2),
+    simplePeerMs: round(result.simplePeer.medianMs, 2),
     ratio: round(result.ratio, 3),
+    ratioSimplePeer: round(result.ratioSimplePeer, 3),
   });
 }
 
@@ -118,11 +136,14 @@ export function connectSummaryLines(result: ConnectBenchResult): string[] {
   return [
     `peerstate  median ${ms(result.peerstate.medianMs)}  p95 ${ms(result.peerstate.p95Ms)}`,
     `raw wrtc   median ${ms(result.raw.medianMs)}  p95 ${ms(result.raw.p95Ms)}`,
+    `simple-peer median ${ms(result.simplePeer.medianMs)}  p95 ${ms(result.simplePeer.p95Ms)}`,
     `ratio peerstate/raw (medians) ${result.ratio.toFixed(3)}`,
+    `ratio simple-peer/raw (medians) ${result.ratioSimplePeer.toFixed(3)}`,
   ];
 }
 
-/** One compact line per counted pair (ms, 2 decimals). */
+/** One compact line per counted round (ms, 2 decimals). */
 export function connectSampleLine(sample: ConnectSample): string {
-  return `run ${String(sample.run).padStart(2)}  peerstate ${sample.peerstateMs.toFixed(2).padStart(7)} ms  raw ${sample.rawMs.toFixed(2).padStart(7)} ms`;
+  const ms = (value: number) => `${value.toFixed(2).padStart(7)} ms`;
+  return `run ${String(sample.run).padStart(2)}  peerstate ${ms(sample.peerstateMs)}  raw ${ms(sample.rawMs)}  simple-peer ${ms(sample.simplePeerMs)}`;
 }

@@ -54,7 +54,9 @@ const program = new Command('bench')
 
 program
   .command('connect')
-  .description('time from connect to the first echoed message: peerstate vs. hand-written @roamhq/wrtc')
+  .description(
+    'time from connect to the first echoed message: peerstate vs. hand-written @roamhq/wrtc and simple-peer',
+  )
   .option(
     '--runs <n>',
     `counted runs of each side (below ${RECOMMENDED_RUNS}: a warning)`,
@@ -63,7 +65,10 @@ program
   )
   .option('--warmups <n>', 'uncounted warm-up runs of each side', nonNegativeInteger, 2)
   .option('--timeout <ms>', 'bound of every single wait, in ms', positiveInteger, 10_000)
-  .option('--json', 'end stdout with one JSON line {"peerstateMs","rawMs","ratio"}')
+  .option(
+    '--json',
+    'end stdout with one JSON line {"peerstateMs","rawMs","simplePeerMs","ratio","ratioSimplePeer"}',
+  )
   .action(async (opts: { runs: number; warmups: number; timeout: number; json?: boolean }) => {
     if (opts.runs < RECOMMENDED_RUNS) {
       process.stderr.write(

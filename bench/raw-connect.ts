@@ -10,19 +10,19 @@ import { within } from './deadline.js';
 import type { ConnectRunOptions } from './peerstate-connect.js';
 
 /** RTCIceCandidateInit as the protocol carries it; null is end-of-candidates. */
-type WireCandidate = {
+export type WireCandidate = {
   candidate: string;
   sdpMid: string | null;
   sdpMLineIndex: number | null;
   usernameFragment: string | null;
 } | null;
 
-type WireSignal =
+export type WireSignal =
   | { type: 'description'; description: { type: 'offer' | 'answer'; sdp: string } }
   | { type: 'candidate'; candidate: WireCandidate };
 
 /** One side's signaling socket: joined, with a handler for relayed signals. */
-interface Side {
+export interface Side {
   id: string;
   socket: WebSocket;
   onSignal: (from: string, signal: WireSignal) => void;
@@ -31,7 +31,7 @@ interface Side {
 }
 
 /** Opens a socket, joins `room` as `peerId` and resolves on `welcome`. */
-function join(
+export function join(
   url: string,
   room: string,
   peerId: string,
@@ -67,7 +67,7 @@ function join(
   return within(welcomed, timeoutMs, `raw ${peerId}: welcome`);
 }
 
-function sendSignal(from: Side, to: string, signal: WireSignal): void {
+export function sendSignal(from: Side, to: string, signal: WireSignal): void {
   from.socket.send(JSON.stringify({ v: 1, type: 'signal', to, signal }));
 }
 
@@ -117,7 +117,7 @@ class CandidateQueue {
 }
 
 /** Closes a socket and resolves once it is closed (or after `timeoutMs`, ms). */
-function closeSocket(socket: WebSocket, timeoutMs: number): Promise<void> {
+export function closeSocket(socket: WebSocket, timeoutMs: number): Promise<void> {
   if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   socket.close(1000, 'done');
