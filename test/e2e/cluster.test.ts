@@ -52,6 +52,10 @@ function addPeer(id: string, room: string, node: number): void {
     url: urls,
     room,
     reconnectBackoff: { initialMs: 50, maxMs: 500 },
+    // What is tested is that a signaling failover leaves open data channels alone; 12 wrtc peers in
+    // one process on a loaded machine can stall the event loop past the default 1.5 s of silence.
+    heartbeatIntervalMs: 1_000,
+    heartbeatMisses: 10,
   });
   system.errors$.subscribe((e) => errors.push(`${id}: ${e.code} ${e.message}`));
   system.signaling$.subscribe((state) => {
