@@ -5,12 +5,11 @@
  * full garbage collection every `sampleEvery` cycles; the growth per cycle is the least-squares slope
  * over the samples after the warm-up (the first quarter), in bytes. rss is reported the same way.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { filter, firstValueFrom } from 'rxjs';
 import { createNodePeerSystem } from '../src/node/index.js';
 import { startSignalingServer } from '../src/server/index.js';
 import { within } from './deadline.js';
+import { collector } from './gc.js';
 
 /** Parameters of the cycles benchmark. */
 export interface CyclesBenchOptions {
@@ -29,12 +28,6 @@ export interface CyclesBenchResult {
   rssBytesPerCycle: number;
   /** (cycle, heapUsed, rss) after gc, every sample. */
   samples: { cycle: number; heapBytes: number; rssBytes: number }[];
-}
-
-/** A full garbage collection, without asking the caller for --expose-gc. */
-function collector(): () => void {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
 }
 
 /** Least-squares slope of y over x. */
