@@ -155,7 +155,7 @@ describe('delivery across real breaks (wrtc through the UDP relay)', () => {
     const bothConnected = () => toBob.state === 'connected' && toAlice.state === 'connected';
     const status = () =>
       `alice ${toBob.state}, bob ${toAlice.state}, sent ${sent}, received ${tally.received}; ${errors.slice(-5).join('; ')}`;
-    expect(await until(bothConnected, 15_000), `connect: ${status()}`).toBe(true);
+    expect(await until(bothConnected, 45_000), `connect: ${status()}`).toBe(true);
 
     /** Sends the next `n` messages, waiting for outbox room when it is full (nothing dropped). */
     const send = async (n: number) => {
@@ -190,10 +190,10 @@ describe('delivery across real breaks (wrtc through the UDP relay)', () => {
       if (kind === 'blip') await sleep(100);
       else if (kind === 'ice restart') {
         // Heal as soon as either side has started an ICE restart: it then recovers on the same pc.
-        expect(await until(() => recoveries() > before.restarts, 15_000), `${kind}: ${status()}`).toBe(true);
+        expect(await until(() => recoveries() > before.restarts, 45_000), `${kind}: ${status()}`).toBe(true);
       } else {
         // Heal only once a side backs off for a new RTCPeerConnection.
-        expect(await until(() => reconnects() > before.reconnects, 15_000), `${kind}: ${status()}`).toBe(
+        expect(await until(() => reconnects() > before.reconnects, 45_000), `${kind}: ${status()}`).toBe(
           true,
         );
       }
@@ -203,14 +203,14 @@ describe('delivery across real breaks (wrtc through the UDP relay)', () => {
       await send(i === plan.length - 1 ? TOTAL - sent : perPhase);
       // Restored: everything sent so far has arrived, and both peers are connected.
       const restored = () => seen.size >= sent && bothConnected();
-      expect(await until(restored, 20_000), `after ${kind}: ${status()}`).toBe(true);
+      expect(await until(restored, 60_000), `after ${kind}: ${status()}`).toBe(true);
       if (kind === 'ice restart' && pcs() === before.pcs) restartsRecovered++;
       log.push(
         `${kind}: ICE restarts +${recoveries() - before.restarts}, backoffs +${reconnects() - before.reconnects}, new pcs +${pcs() - before.pcs}`,
       );
     }
     expect(sent).toBe(TOTAL);
-    expect(await until(() => tally.received >= TOTAL, 30_000), `delivery: ${status()}`).toBe(true);
+    expect(await until(() => tally.received >= TOTAL, 60_000), `delivery: ${status()}`).toBe(true);
     // A late duplicate would show up here (the last acks and resends settle).
     await sleep(300);
 
@@ -237,5 +237,6 @@ describe('delivery across real breaks (wrtc through the UDP relay)', () => {
     expect(atAlice.newPeerConnections).toBeGreaterThanOrEqual(2);
     expect(atBob.newPeerConnections).toBeGreaterThanOrEqual(2);
     expect(errors.filter((e) => /undelivered|connection-failed|invalid-frame/.test(e))).toEqual([]);
-  }, 60_000);
+    // Waits above are bounds against a hang on a loaded machine, not speed checks.
+  }, 600_000);
 });

@@ -88,8 +88,10 @@ describe('a remote process that restarts with the same peer id (real stack)', ()
       url: server.url,
       room,
       maxIceRestarts: 0,
-      heartbeatIntervalMs: 100,
-      heartbeatMisses: 3,
+      // A kill is seen within 2 s; a shorter bound would also cut live links whenever a loaded
+      // machine stalls the event loop, and the test would measure the load.
+      heartbeatIntervalMs: 500,
+      heartbeatMisses: 4,
       maxReconnects: 1_000,
       peerReconnectBackoff: { initialMs: 50, maxMs: 200 },
     });
