@@ -137,6 +137,8 @@ export type PeerEvent =
 export type PeerEmitted =
   | { type: 'candidateOverflow'; remoteId: string; dropped: Candidate | null }
   | { type: 'failure'; remoteId: string; code: string; message: string }
+  /** An attempt ended (`code`, `message`: why) and reconnect number `reconnect` follows its backoff. */
+  | { type: 'attemptFailed'; remoteId: string; code: string; message: string; reconnect: number }
   | { type: 'sendFailure'; remoteId: string; message: string }
   | { type: 'ignoredOffer'; remoteId: string }
   | { type: 'staleCandidate'; remoteId: string; candidate: Candidate | null }
@@ -436,6 +438,14 @@ export const peerMachine = setup({
       remoteId: context.remoteId,
       state: params.state,
     })),
+    /** Every failed attempt is reported, not only the last: the reconnect backoff bounds their rate. */
+    reportAttemptFailure: emit(({ context }) => ({
+      type: 'attemptFailed' as const,
+      remoteId: context.remoteId,
+      code: context.error?.code ?? 'unknown',
+      message: context.error?.message ?? '',
+      reconnect: context.reconnects,
+    })),
     reportFailure: emit(({ context }) => ({
       type: 'failure' as const,
       remoteId: context.remoteId,
@@ -591,7 +601,11 @@ export const peerMachine = setup({
               description:
                 'The attempt is over (error recorded): back off and reconnect, or fail when reconnects run out.',
               always: [
-                { guard: 'canReconnect', target: 'backingOff', actions: 'countReconnect' },
+                {
+                  guard: 'canReconnect',
+                  target: 'backingOff',
+                  actions: ['countReconnect', 'reportAttemptFailure'],
+                },
                 { target: '#peer.idle.failed' },
               ],
             },

@@ -12,7 +12,7 @@ import { PeerstateError } from './errors.js';
 export type ErrorEvent =
   | Extract<SystemEmitted, { type: 'staleSignal' | 'refusedPeer' | 'serverError' }>
   | SignalingEmitted
-  | Extract<PeerEmitted, { type: 'failure' | 'sendFailure' | 'candidateOverflow' }>;
+  | Extract<PeerEmitted, { type: 'failure' | 'attemptFailed' | 'sendFailure' | 'candidateOverflow' }>;
 
 const refusalText: Record<PeerRefusal, string> = {
   'max-peers': 'maxPeers actors already',
@@ -48,6 +48,12 @@ const errorOf: ErrorOf = {
     new PeerstateError('signaling-invalid-frame', `invalid frame from the server: ${e.reason}`),
   // The peer chart (machines/peer.ts): failures are errors too, so one stream says everything that went wrong.
   failure: (e) => new PeerstateError('connection-failed', `${e.code}: ${e.message}`, { peerId: e.remoteId }),
+  attemptFailed: (e) =>
+    new PeerstateError(
+      'attempt-failed',
+      `attempt to connect to ${e.remoteId} failed (${e.code}: ${e.message}); reconnect ${e.reconnect} follows its backoff`,
+      { peerId: e.remoteId },
+    ),
   sendFailure: (e) =>
     new PeerstateError('send-failed', `send to ${e.remoteId} failed: ${e.message}`, { peerId: e.remoteId }),
   candidateOverflow: (e) =>

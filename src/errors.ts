@@ -17,6 +17,7 @@ export type PeerstateErrorCode =
   | 'operation-cancelled'
   | 'negotiation-failed'
   | 'connection-failed'
+  | 'attempt-failed'
   | 'candidate-failed'
   | 'candidate-overflow'
   | 'invalid-frame'
