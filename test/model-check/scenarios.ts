@@ -1,7 +1,7 @@
 /**
  * The scenarios of the model check (docs/model-check.md), each with a small bound (run by `npm test`)
- * and a full bound (`npm run model-check`). A scenario fixes what the applications do (connect,
- * close, restart ICE, restart the process) and what may go wrong (lost, duplicated or reordered
+ * and a full bound (`npm run model-check`). A scenario fixes what the applications do (connect, send
+ * messages, close, restart ICE, restart the process) and what may go wrong (lost, duplicated or reordered
  * signals, transport faults, early timers, a new signaling session); the checker explores every
  * interleaving of all of it.
  */
@@ -48,6 +48,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'ICE restart on both sides (glare of restarts)',
     small: { restartIce: ['a', 'b'], startConnected: true, window: 1, timers: 0 },
     full: { restartIce: ['a', 'b'], startConnected: true, window: 2, timers: 0 },
+  },
+  {
+    name: 'messages across an ICE restart of the same association',
+    small: { send: ['a'], restartIce: ['a'], startConnected: true, window: 1, timers: 0 },
+    full: { send: ['a', 'b'], restartIce: ['a', 'b'], startConnected: true, window: 1, timers: 0 },
   },
   {
     name: 'the remote restarts as a new actor',
