@@ -50,11 +50,6 @@ export const SCENARIOS: readonly Scenario[] = [
     full: { restartIce: ['a', 'b'], startConnected: true, window: 2, timers: 0 },
   },
   {
-    name: 'messages across an ICE restart of the same association',
-    small: { send: ['a'], restartIce: ['a'], startConnected: true, window: 1, timers: 0 },
-    full: { send: ['a', 'b'], restartIce: ['a', 'b'], startConnected: true, window: 1, timers: 0 },
-  },
-  {
     name: 'the remote restarts as a new actor',
     small: { restart: ['b'], startConnected: true, window: 1, timers: 0 },
     full: { restart: ['b'], connect: ['a'], window: 2, timers: 0 },
@@ -81,5 +76,25 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'the signaling session changes generation mid-negotiation',
     small: { session: ['b'], connect: ['a'], window: 1, timers: 0 },
     full: { session: ['a'], window: 2, timers: 0 },
+  },
+  {
+    name: 'messages across an ICE restart of the same association',
+    small: { send: ['a'], restartIce: ['a'], startConnected: true, window: 1, timers: 0 },
+    full: { send: ['a'], restartIce: ['a', 'b'], startConnected: true, window: 1, timers: 0 },
+  },
+  {
+    name: 'messages to a remote that restarts as a new actor',
+    small: { send: ['a'], restart: ['b'], startConnected: true, window: 1, timers: 0 },
+    full: { send: ['a', 'b'], restart: ['b'], startConnected: true, window: 1, timers: 0 },
+  },
+  {
+    name: 'messages across a full reconnect',
+    small: { send: ['a'], faults: 1, maxIceRestarts: 0, maxReconnects: 0, startConnected: true, timers: 0 },
+    full: { send: ['a', 'b'], faults: 1, maxIceRestarts: 0, startConnected: true, window: 2, timers: 0 },
+  },
+  {
+    name: 'messages, then close on either side at any point',
+    small: { send: ['a'], close: ['b'], timers: 0 },
+    full: { send: ['a', 'b'], close: ['a', 'b'], window: 1, timers: 0 },
   },
 ];
