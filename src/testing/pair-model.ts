@@ -1,10 +1,11 @@
 /**
  * The composed model of two peers: both sides' peer charts (machines/peer.ts, stepped with XState's
- * pure transition function), a model of each side's RTCPeerConnection (./pc-model.ts), the signaling
- * path between them (messages in flight that may be delivered out of order within a window, lost or
- * duplicated), each side's signaling session, and the chart's timers (each `after` may fire while its
- * state is active). `pairSystem` makes it a transition system for ./model-checker.ts; the safety
- * invariants are in ./pair-invariants.ts.
+ * pure transition function), a model of each side's RTCPeerConnection (./pc-model.ts), each side's
+ * outbox, inbox and data channel (./delivery-model.ts) with the messages its application sends, the
+ * signaling path between them (messages in flight that may be delivered out of order within a
+ * window, lost or duplicated), each side's signaling session, and the chart's timers (each `after`
+ * may fire while its state is active). `pairSystem` makes it a transition system for
+ * ./model-checker.ts; the safety invariants are in ./pair-invariants.ts and ./delivery-model.ts.
  *
  * Routing follows the system and signaling charts: a signal leaves only on the session it was stamped
  * with (machines/signaling.ts, `isCurrentSession`) and is dropped if it reaches a session the receiver
