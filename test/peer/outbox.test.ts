@@ -110,12 +110,18 @@ describe('Outbox renumbering for a remote that does not count in our numbering',
   });
 });
 
+/** An outbox that sent `a` and `b` on `channel`, neither acknowledged. */
+function twoSent() {
+  const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
+  const channel = sink();
+  for (const m of ['a', 'b']) outbox.push(m);
+  outbox.flush(channel);
+  return { outbox, channel };
+}
+
 describe('Outbox.copy', () => {
   it('steps on its own: sending, acknowledging and resuming the copy leave the original as it was', () => {
-    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
-    const channel = sink();
-    for (const m of ['a', 'b']) outbox.push(m);
-    outbox.flush(channel);
+    const { outbox, channel } = twoSent();
     const copy = outbox.copy();
     copy.push('c');
     copy.acknowledge(1);
@@ -135,10 +141,7 @@ describe('Outbox.copy', () => {
   });
 
   it('keeps the channel last sent on: a resume on it from the copy resends nothing', () => {
-    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
-    const channel = sink();
-    for (const m of ['a', 'b']) outbox.push(m);
-    outbox.flush(channel);
+    const { outbox, channel } = twoSent();
     const copy = outbox.copy();
     copy.resume(0, channel);
     copy.flush(channel);
