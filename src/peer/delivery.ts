@@ -249,6 +249,38 @@ export class Outbox {
     }
   }
 
+  /**
+   * An independent copy of the queue (its waiters are not copied): the model check
+   * (src/testing/delivery-model.ts) steps a copy per explored state and never changes a state's own.
+   */
+  copy(): Outbox {
+    const copy = new Outbox(this.limits);
+    copy.held = this.held.map((item) => ({ ...item }));
+    copy.next = this.next;
+    copy.heldBytes = this.heldBytes;
+    copy.nextSeq = this.nextSeq;
+    copy.sentOn = this.sentOn;
+    copy.tail = [...this.tail];
+    return copy;
+  }
+
+  /**
+   * What the queue holds, as data: each held message in order (its number, data, and whether it was
+   * sent on the channel last sent on), the number the next message gets, and that channel (null before
+   * the first send). The model check's canonical form reads it.
+   */
+  get contents(): {
+    held: { seq: number; data: string | Uint8Array; sent: boolean }[];
+    nextSeq: number;
+    sentOn: FrameSink | null;
+  } {
+    return {
+      held: this.held.map((item, index) => ({ seq: item.seq, data: item.data, sent: index < this.next })),
+      nextSeq: this.nextSeq,
+      sentOn: this.sentOn,
+    };
+  }
+
   /** Empties the outbox and returns what it held, in order: sent but unacknowledged, and never sent. */
   takeAll(): { unacknowledged: (string | Uint8Array)[]; unsent: (string | Uint8Array)[] } {
     const rest = {

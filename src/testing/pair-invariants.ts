@@ -2,7 +2,8 @@
  * The safety invariants of the composed model of two peers (./pair-model.ts). Those of a state hold
  * in every reachable state; those of a step hold for every move. The pc model adds its own while a
  * move runs (a candidate applied before any remote description or of another ICE generation, an
- * operation the signaling state forbids).
+ * operation the signaling state forbids), and so does the delivery model (./delivery-model.ts: a
+ * message delivered twice, out of order or skipped; one sent again on the channel that carried it).
  */
 
 import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';

@@ -1,10 +1,11 @@
 /**
  * The composed model of two peers: both sides' peer charts (machines/peer.ts, stepped with XState's
- * pure transition function), a model of each side's RTCPeerConnection (./pc-model.ts), the signaling
- * path between them (messages in flight that may be delivered out of order within a window, lost or
- * duplicated), each side's signaling session, and the chart's timers (each `after` may fire while its
- * state is active). `pairSystem` makes it a transition system for ./model-checker.ts; the safety
- * invariants are in ./pair-invariants.ts.
+ * pure transition function), a model of each side's RTCPeerConnection (./pc-model.ts), each side's
+ * outbox, inbox and data channel (./delivery-model.ts) with the messages its application sends, the
+ * signaling path between them (messages in flight that may be delivered out of order within a
+ * window, lost or duplicated), each side's signaling session, and the chart's timers (each `after`
+ * may fire while its state is active). `pairSystem` makes it a transition system for
+ * ./model-checker.ts; the safety invariants are in ./pair-invariants.ts and ./delivery-model.ts.
  *
  * Routing follows the system and signaling charts: a signal leaves only on the session it was stamped
  * with (machines/signaling.ts, `isCurrentSession`) and is dropped if it reaches a session the receiver
@@ -21,11 +22,22 @@ import { providePeerMachine } from '../peer/actors.js';
 import { PeerResourceRegistry } from '../peer/resources.js';
 import type { Signal } from '../protocol/signals.js';
 import type { RtcImplementation } from '../rtc/binding.js';
+import type { DeliveryState, DeliveryStep, ResumeStep } from './delivery-model.js';
+import {
+  deliveryKey,
+  freshDelivery,
+  pcCommand,
+  pcStopped,
+  peerClosed,
+  RESUME_OUTBOX,
+  receiveFrame,
+  sendAck,
+} from './delivery-model.js';
 import type { Move, TransitionSystem } from './model-checker.js';
 import { pairViolations, stepViolations } from './pair-invariants.js';
 import type { Budgets, PairState, Side, SideState, WireMessage } from './pair-state.js';
 import { associated, OTHER, pcConnection, pendingOperation, SIDES } from './pair-state.js';
-import type { OperationModel, PcModel } from './pc-model.js';
+import type { ChannelFrame, OperationModel, PcModel } from './pc-model.js';
 import { openPc, PC_OPERATIONS, pcOfUfrag, remoteUfrag } from './pc-model.js';
 import { remoteCandidate } from './peer-model.js';
 import type { SentEvent } from './stepper.js';
@@ -43,6 +55,8 @@ export interface Mutation {
   signaling?: AnyStateMachine;
   /** The system chart whose `isStale` drops a frame of a left session (default machines/system.ts). */
   system?: AnyStateMachine;
+  /** How the outbox resumes from the remote's hello (default `Outbox.resume`). */
+  resume?: ResumeStep;
 }
 
 /** Bounds and stimuli of one model check. */
@@ -79,6 +93,8 @@ export interface PairOptions {
   restart?: Side[];
   /** Sides whose signaling session may be replaced once, at any point. */
   session?: Side[];
+  /** Messages the applications send, one per entry by the side named, each at any point. Default none. */
+  send?: Side[];
   /** Peer chart bounds. Defaults: 2 buffered candidates, 1 ICE restart, 3 reconnects. */
   maxBufferedCandidates?: number;
   maxIceRestarts?: number;
@@ -152,6 +168,7 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
   const machine = modelMachine(mutation);
   const stepper = createStepper(machine);
   const operations = operationsOf(mutation);
+  const resume = mutation?.resume ?? RESUME_OUTBOX;
   const window = options.window ?? 2;
   const capacity = options.capacity ?? 8;
   const isCurrentSession = (mutation?.signaling ?? signalingMachine).implementations.guards
@@ -192,8 +209,18 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
     return result;
   };
 
-  /** One event through one side's chart; what it sends goes to its pc model or onto the wire. */
-  const step = (state: PairState, side: Side, event: AnyEventObject, pc: PcModel | null = state[side].pc) => {
+  /**
+   * One event through one side's chart; what it sends goes to its pc model or onto the wire. `pc` and
+   * `delivery` are the side's pc model and delivery state as the event finds them (a pc event or a
+   * frame changed them just before).
+   */
+  const step = (
+    state: PairState,
+    side: Side,
+    event: AnyEventObject,
+    pc: PcModel | null = state[side].pc,
+    delivery: DeliveryState = state[side].delivery,
+  ) => {
     const me = state[side];
     const violations: string[] = [];
     const result = chartStep(me.snapshot, event, pc);
@@ -205,6 +232,9 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
         ? null
         : openPc(me.instance, connection)
       : pc;
+    // The pc actor that stopped stops delivering (src/peer/actors.ts); a closed peer releases its outbox.
+    let nextDelivery = replaced && me.snapshot.children.pc ? pcStopped(delivery) : delivery;
+    if (snapshot.status === 'done' && me.snapshot.status !== 'done') nextDelivery = peerClosed(nextDelivery);
     const wire = [...state.wire];
     for (const sent of result.sent) {
       if (sent.event.type === 'SIGNALING.SEND') {
@@ -213,31 +243,52 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
         const peer = state[OTHER[side]];
         if (leaves) wire.push({ from: side, toSession: peer.session, signal: out.signal });
       } else if (sent.target === 'pc' && nextPc && sent.to === snapshot.children.pc) {
-        nextPc = command(nextPc, sent, violations);
+        if (sent.event.type === 'ADD_CANDIDATES') nextPc = addCandidates(nextPc, sent, violations);
+        else {
+          const done = pcCommand(nextDelivery, nextPc, sent.event, resume);
+          nextPc = done.pc;
+          nextDelivery = done.delivery;
+          violations.push(...done.violations);
+        }
       }
     }
-    const next: PairState = { ...state, [side]: { ...me, snapshot, pc: nextPc }, wire };
+    const next: PairState = {
+      ...state,
+      [side]: { ...me, snapshot, pc: nextPc, delivery: nextDelivery },
+      wire,
+    };
     violations.push(...stepViolations(state, next, side, event, result.sent));
     return { state: next, violations };
   };
 
-  /** A pc command of the chart (src/peer/actors.ts's `PeerConnectionCommand`) applied to the pc model. */
-  const command = (pc: PcModel, sent: SentEvent, violations: string[]): PcModel => {
-    const event = sent.event;
-    if (event.type === 'ADD_CANDIDATES') {
-      let applied = pc.applied;
-      for (const candidate of event.candidates as ({ usernameFragment?: string } | null)[]) {
-        if (candidate === null) continue;
-        const remote = remoteUfrag(pc);
-        if (remote === null) violations.push('a remote candidate was applied before any remote description');
-        else if (candidate.usernameFragment !== remote)
-          violations.push('a remote candidate of another ICE generation or pc was applied');
-        else applied = remote;
-      }
-      return applied === pc.applied ? pc : { ...pc, applied };
+  /** A delivery step of `side`'s pc actor, then the events it sends back to the chart, in order. */
+  const afterDelivery = (state: PairState, side: Side, done: DeliveryStep) => {
+    let next = { state, violations: done.violations };
+    let pc: PcModel | null = done.pc;
+    let delivery = done.delivery;
+    if (done.events.length === 0)
+      return { state: { ...state, [side]: { ...state[side], pc, delivery } }, violations: done.violations };
+    for (const event of done.events) {
+      const stepped = step(next.state, side, event, pc, delivery);
+      next = { state: stepped.state, violations: [...next.violations, ...stepped.violations] };
+      pc = next.state[side].pc;
+      delivery = next.state[side].delivery;
     }
-    if (event.type === 'SEND_HELLO') return pc.channel === 'open' ? { ...pc, hello: true } : pc;
-    return pc;
+    return next;
+  };
+
+  /** Remote candidates the chart gives its pc (src/peer/actors.ts's `ADD_CANDIDATES`), applied to the pc model. */
+  const addCandidates = (pc: PcModel, sent: SentEvent, violations: string[]): PcModel => {
+    let applied = pc.applied;
+    for (const candidate of sent.event.candidates as ({ usernameFragment?: string } | null)[]) {
+      if (candidate === null) continue;
+      const remote = remoteUfrag(pc);
+      if (remote === null) violations.push('a remote candidate was applied before any remote description');
+      else if (candidate.usernameFragment !== remote)
+        violations.push('a remote candidate of another ICE generation or pc was applied');
+      else applied = remote;
+    }
+    return applied === pc.applied ? pc : { ...pc, applied };
   };
 
   /** Delivers a signal from the wire: routed by the system chart, as the event it makes of it. */
@@ -372,7 +423,7 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
         if (peerGone) transport('failed', 'ICE failed (remote pc gone)', true);
         if (pc.channel === 'open' && pc.remote !== null && !paired && pc.transport !== 'connected')
           add(`${side}: channel closed`, true, () =>
-            step(state, side, { type: 'CHANNEL.CLOSE' }, { ...pc, channel: 'closed' }),
+            step(state, side, { type: 'CHANNEL.CLOSE' }, { ...pc, channel: 'closed', outgoing: [] }),
           );
         if (
           pc.channel === 'connecting' &&
@@ -383,15 +434,20 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
           add(`${side}: channel open`, true, () =>
             step(state, side, { type: 'CHANNEL.OPEN' }, { ...pc, channel: 'open' }),
           );
-        if (peerPc?.hello && paired && pc.channel === 'open' && peerPc.channel === 'open')
-          add(`${side} ← ${other}: channel hello`, true, () => {
-            const next = step(state, side, { type: 'CHANNEL.HELLO', lastDelivered: 0 });
-            const there = next.state[other];
-            return {
-              state: { ...next.state, [other]: { ...there, pc: there.pc && { ...there.pc, hello: false } } },
-              violations: next.violations,
+        const [frame, ...inFlight] = peerPc?.outgoing ?? [];
+        if (frame && peerPc && paired && pc.channel === 'open')
+          add(`${side} ← ${other}: ${describeFrame(frame)}`, true, () => {
+            const sent: PairState = {
+              ...state,
+              [other]: { ...state[other], pc: { ...peerPc, outgoing: inFlight } },
             };
+            return afterDelivery(sent, side, receiveFrame(me.delivery, pc, frame));
           });
+        if (pc.ackDue)
+          add(`${side}: ack timer`, true, () => ({
+            state: { ...state, [side]: { ...me, pc: sendAck(me.delivery, pc) } },
+            violations: [],
+          }));
         const peerUp =
           paired && peerPc?.transport === 'connected' && peerStateOf(state[other].snapshot) === 'connected';
         if (peerStateOf(me.snapshot) === 'connected' && !peerUp)
@@ -406,6 +462,17 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
 
       if (peerStateOf(me.snapshot) === 'failed')
         add(`${side}: connect (after failed)`, true, () => step(state, side, { type: 'CONNECT' }));
+      if (state.left.send.includes(side))
+        add(`${side}: send ${me.instance}:${me.sent + 1}`, false, () => {
+          const data = `${me.instance}:${me.sent + 1}`;
+          const outbox = me.delivery.outbox.copy();
+          // src/peer/actors.ts's `enqueueMessage` (the chart's SEND, in every state of an open peer).
+          outbox.push(data);
+          const rest = [...state.left.send];
+          rest.splice(rest.indexOf(side), 1);
+          const next = spend({ ...state, [side]: { ...me, sent: me.sent + 1 } }, { send: rest });
+          return step(next, side, { type: 'SEND', data }, me.pc, { ...me.delivery, outbox });
+        });
       if (state.left.close.includes(side))
         add(`${side}: close()`, false, () =>
           step({ ...spend(state, { close: [] }), closed: side }, side, { type: 'CLOSE' }),
@@ -425,6 +492,8 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
             pc: null,
             instance,
             notices: [],
+            delivery: freshDelivery(),
+            sent: 0,
           };
           const next = spend(
             { ...state, [side]: reborn },
@@ -477,7 +546,7 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
     const instance = `${side}1`;
     let snapshot = stepper(fresh(side, instance), { type: 'REMOTE.PRESENT', generation: 1 }).snapshot;
     if (connect) snapshot = stepper(snapshot, { type: 'CONNECT' }).snapshot;
-    return { snapshot, pc: null, session: 1, instance, notices: [] };
+    return { snapshot, pc: null, session: 1, instance, notices: [], delivery: freshDelivery(), sent: 0 };
   };
   const connect = options.connect ?? SIDES;
   let initial: PairState = {
@@ -493,6 +562,7 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
       restartIce: options.restartIce ?? [],
       restart: options.restart ?? [],
       session: options.session ?? [],
+      send: options.send ?? [],
     },
     closed: null,
   };
@@ -512,7 +582,9 @@ export function pairSystem(options: PairOptions = {}): TransitionSystem<PairStat
     moves,
     check: pairViolations,
     goal: (state) => {
-      if (state.closed === null) return bothConnected(state);
+      // Connected, and every message sent so far acknowledged: delivered.
+      if (state.closed === null)
+        return bothConnected(state) && SIDES.every((side) => state[side].delivery.outbox.size === 0);
       const other = state[OTHER[state.closed]];
       return state[state.closed].snapshot.status === 'done' && other.pc === null;
     },
@@ -527,6 +599,14 @@ function timersOf(snapshot: AnyMachineSnapshot): string[] {
     for (const transition of node.after)
       if (!timers.includes(transition.eventType)) timers.push(transition.eventType);
   return timers;
+}
+
+/** A data-channel frame for paths: `hello 0 (b1 for a1)`, `a1:1 #1`, `ack 1`. */
+function describeFrame(frame: ChannelFrame): string {
+  if (frame.kind === 'hello')
+    return `channel hello ${frame.lastDelivered} (${frame.instance} for ${frame.forInstance || '-'})`;
+  if (frame.kind === 'message') return `message ${frame.data} #${frame.seq}`;
+  return `ack ${frame.delivered}`;
 }
 
 /** A short description of a signal for paths: `offer a1c1g0`, `candidate a1c1g0`, `hello`, `bye`. */
@@ -599,9 +679,11 @@ export function canonicalKey(state: PairState): string {
     return `${C(instance, connection)}g${rank(generations.get(`${instance}c${connection}`), generation)}`;
   };
   const sides = SIDES.map((side) => {
-    const { snapshot, pc, instance, session, notices } = state[side];
+    const { snapshot, pc, instance, session, notices, delivery, sent } = state[side];
     const c = snapshot.context as PeerContext;
     return [
+      deliveryKey(delivery, pc),
+      sent,
       snapshot.status,
       snapshot.value,
       instance,
@@ -631,7 +713,11 @@ export function canonicalKey(state: PairState): string {
         pc.transport,
         U(pc.failedUnder),
         pc.channel,
-        pc.hello,
+        pc.outgoing,
+        pc.resumed,
+        pc.resyncAsked,
+        pc.ackDue,
+        pc.sentMax,
       ],
     ];
   });

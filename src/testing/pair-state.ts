@@ -7,6 +7,7 @@
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
 import type { PeerEvent } from '../../machines/peer.js';
 import type { Signal } from '../protocol/signals.js';
+import type { DeliveryState } from './delivery-model.js';
 import type { OperationModel, PcModel } from './pc-model.js';
 import { pcOfUfrag } from './pc-model.js';
 
@@ -32,6 +33,10 @@ export interface SideState {
   instance: string;
   /** Presence events from the signaling server, delivered in order. */
   notices: PeerEvent[];
+  /** The outbox, the inbox and what the application received (./delivery-model.ts). */
+  delivery: DeliveryState;
+  /** Messages this actor instance's application sent (`a1:1`, `a1:2`, ...). */
+  sent: number;
 }
 
 /** Budgets of the one-off events a scenario allows (how many are left). */
@@ -50,6 +55,8 @@ export interface Budgets {
   restart: Side[];
   /** Sides whose signaling session may still be replaced (a new generation). */
   session: Side[];
+  /** Messages the applications may still send: one per entry, by the side named. */
+  send: Side[];
 }
 
 /** The composed state. */

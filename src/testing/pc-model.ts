@@ -1,7 +1,8 @@
 /**
  * A pure model of one RTCPeerConnection as the composed model check (./pair-model.ts) needs it: the
  * signaling state and descriptions of W3C webrtc-pc's offer/answer, the ICE credentials (ufrag) of
- * each description, the remote candidates applied, connectionState and the data channel. Operations
+ * each description, the remote candidates applied, connectionState and the data channel (open or
+ * not, the frames in flight on it, the receiver's state; ./delivery-model.ts steps it). Operations
  * complete atomically when the checker says; one the spec rejects in the current signaling state is
  * reported, because the peer chart must never issue it.
  *
@@ -37,9 +38,26 @@ export interface PcModel {
   /** The local ufrag under which the transport failed: only an ICE restart (a new ufrag) revives it. */
   failedUnder: string | null;
   channel: 'connecting' | 'open' | 'closed';
-  /** Our channel hello is on its way over the data channel. */
-  hello: boolean;
+  /**
+   * Frames sent on this pc's data channel that the paired pc has not received yet, in order (an SCTP
+   * stream: reliable, ordered). Lost when either pc closes or the channel does.
+   */
+  outgoing: ChannelFrame[];
+  /** The pc actor took RESUME and no HEARTBEAT.STOP since: a hello that arrives now asks for a resync. */
+  resumed: boolean;
+  /** The receiver sent a resync hello for the current run of gaps (cleared by the next delivery). */
+  resyncAsked: boolean;
+  /** A message was taken and its acknowledgement is not sent yet (the receiver's ack timer runs). */
+  ackDue: boolean;
+  /** The highest message number sent on this channel that the remote did not ask for again. */
+  sentMax: number;
 }
+
+/** A data-channel frame in flight (src/protocol/frames.ts, decoded; a message is one frame in the model). */
+export type ChannelFrame =
+  | { kind: 'hello'; lastDelivered: number; instance: string; forInstance: string }
+  | { kind: 'message'; seq: number; data: string }
+  | { kind: 'ack'; delivered: number };
 
 /** A fresh pc of the actor `instance`, with the chart's connection number. */
 export function openPc(instance: string, connection: number): PcModel {
@@ -57,7 +75,11 @@ export function openPc(instance: string, connection: number): PcModel {
     transport: 'new',
     failedUnder: null,
     channel: 'connecting',
-    hello: false,
+    outgoing: [],
+    resumed: false,
+    resyncAsked: false,
+    ackDue: false,
+    sentMax: 0,
   };
 }
 

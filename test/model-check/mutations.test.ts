@@ -1,6 +1,7 @@
 /**
  * The model check must be able to fail: each planted bug (applied to a copy of the peer chart, to its
- * provided implementations, to the pc model's operations or to the routing; machines/ is untouched)
+ * provided implementations, to the pc model's operations, to the routing or to the outbox's resume;
+ * machines/ and src/peer/ are untouched)
  * is found with a short counterexample path, in a scenario that ./model-check.test.ts checks clean.
  */
 
@@ -84,6 +85,16 @@ const BUGS: PlantedBug[] = [
     },
     scenario: small('both connect at once, a impolite'),
     caughtBy: /before any remote description/,
+  },
+  {
+    name: 'resending on an ICE restart of the same association (the outbox rewinds on the channel that carried it)',
+    // `resync` is `resume` without its same-channel rule: everything after the resume point goes again.
+    mutation: {
+      resume: (outbox, lastDelivered, sink, sameNumbering) =>
+        outbox.resync(lastDelivered, sink, sameNumbering),
+    },
+    scenario: small('messages across an ICE restart'),
+    caughtBy: /sent again on the channel that carried it/,
   },
 ];
 

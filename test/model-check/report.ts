@@ -31,6 +31,7 @@ export function describeBounds(options: PairOptions): string {
     `early timers ${options.timers ?? 1}`,
     `capacity ${options.capacity ?? 8}`,
   ];
+  if (options.send?.length) parts.push(`messages sent by ${options.send.join(', ')}`);
   if (options.startConnected) parts.push('from connected');
   return parts.join(', ');
 }

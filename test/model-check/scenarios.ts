@@ -1,7 +1,7 @@
 /**
  * The scenarios of the model check (docs/model-check.md), each with a small bound (run by `npm test`)
- * and a full bound (`npm run model-check`). A scenario fixes what the applications do (connect,
- * close, restart ICE, restart the process) and what may go wrong (lost, duplicated or reordered
+ * and a full bound (`npm run model-check`). A scenario fixes what the applications do (connect, send
+ * messages, close, restart ICE, restart the process) and what may go wrong (lost, duplicated or reordered
  * signals, transport faults, early timers, a new signaling session); the checker explores every
  * interleaving of all of it.
  */
@@ -76,5 +76,25 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'the signaling session changes generation mid-negotiation',
     small: { session: ['b'], connect: ['a'], window: 1, timers: 0 },
     full: { session: ['a'], window: 2, timers: 0 },
+  },
+  {
+    name: 'messages across an ICE restart of the same association',
+    small: { send: ['a'], restartIce: ['a'], startConnected: true, window: 1, timers: 0 },
+    full: { send: ['a'], restartIce: ['a', 'b'], startConnected: true, window: 1, timers: 0 },
+  },
+  {
+    name: 'messages to a remote that restarts as a new actor',
+    small: { send: ['a'], restart: ['b'], startConnected: true, window: 1, timers: 0 },
+    full: { send: ['a', 'b'], restart: ['b'], startConnected: true, window: 1, timers: 0 },
+  },
+  {
+    name: 'messages across a full reconnect',
+    small: { send: ['a'], faults: 1, maxIceRestarts: 0, maxReconnects: 0, startConnected: true, timers: 0 },
+    full: { send: ['a', 'b'], faults: 1, maxIceRestarts: 0, startConnected: true, window: 2, timers: 0 },
+  },
+  {
+    name: 'messages, then close on either side at any point',
+    small: { send: ['a'], close: ['b'], timers: 0 },
+    full: { send: ['a', 'b'], close: ['a', 'b'], window: 1, timers: 0 },
   },
 ];

@@ -109,3 +109,42 @@ describe('Outbox renumbering for a remote that does not count in our numbering',
     expect(outbox.size).toBe(1);
   });
 });
+
+/** An outbox that sent `a` and `b` on `channel`, neither acknowledged. */
+function twoSent() {
+  const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
+  const channel = sink();
+  for (const m of ['a', 'b']) outbox.push(m);
+  outbox.flush(channel);
+  return { outbox, channel };
+}
+
+describe('Outbox.copy', () => {
+  it('steps on its own: sending, acknowledging and resuming the copy leave the original as it was', () => {
+    const { outbox, channel } = twoSent();
+    const copy = outbox.copy();
+    copy.push('c');
+    copy.acknowledge(1);
+    copy.resume(1, sink());
+    expect(outbox.contents).toEqual({
+      held: [
+        { seq: 1, data: 'a', sent: true },
+        { seq: 2, data: 'b', sent: true },
+      ],
+      nextSeq: 3,
+      sentOn: channel,
+    });
+    expect(copy.contents.held).toEqual([
+      { seq: 2, data: 'b', sent: false },
+      { seq: 3, data: 'c', sent: false },
+    ]);
+  });
+
+  it('keeps the channel last sent on: a resume on it from the copy resends nothing', () => {
+    const { outbox, channel } = twoSent();
+    const copy = outbox.copy();
+    copy.resume(0, channel);
+    copy.flush(channel);
+    expect(channel.seqs).toEqual([1, 2]);
+  });
+});
