@@ -20,6 +20,7 @@ import {
   encodeAck,
   encodeHello,
   encodePing,
+  encodePong,
   payloadBytes,
   Reassembler,
 } from '../protocol/frames.js';
@@ -80,6 +81,12 @@ function bindingOf(
   return binding;
 }
 
+/**
+ * Pongs sent at most per heartbeat period of ours: a remote that floods pings gets this many replies
+ * a period and no more (its own heartbeat sends one ping a period; a faster one sees fewer replies).
+ */
+const MAX_PONGS_PER_PERIOD = 4;
+
 /** Send an ack after this many delivered messages, or `ACK_DELAY_MS` after the first unacknowledged one. */
 const ACK_EVERY = 32;
 const ACK_DELAY_MS = 20;
@@ -90,6 +97,8 @@ const ACK_DELAY_MS = 20;
  * cumulatively (every ACK_EVERY messages, or after ACK_DELAY_MS). A message refused as a gap is
  * answered with our hello, once until a message is delivered again: the sender learns where we
  * stand and in whose numbering, and sends again from there.
+ *
+ * A ping asking for a reply goes to `heartbeat.ping`, a pong to `heartbeat.pong`.
  *
  * A frame that breaks the protocol (malformed, a part too small, chunks of two messages
  * interleaved, a message over `maxMessageBytes`, text that is not UTF-8) is reported once as
@@ -102,6 +111,7 @@ function createReceiver(
   binding: () => PeerConnectionBinding,
   onHello: (verdict: HelloVerdict) => void,
   onViolation: (reason: string) => void,
+  heartbeat: { ping(token: number): void; pong(token: number): void },
   maxMessageBytes: number,
 ) {
   const reassembler = new Reassembler(maxMessageBytes);
@@ -136,6 +146,10 @@ function createReceiver(
       const frame = decodeFrame(raw);
       switch (frame.kind) {
         case 'ping':
+          if (frame.token > 0) heartbeat.ping(frame.token);
+          return;
+        case 'pong':
+          heartbeat.pong(frame.token);
           return;
         case 'hello':
           onHello(resources.inbox.hello(frame, resources.instance));
@@ -261,6 +275,39 @@ export function providePeerMachine(deps: PeerDependencies) {
         // When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence.
         let lastReceivedAt = performance.now();
         let heartbeat: ReturnType<typeof setInterval> | undefined;
+        // Our pings awaiting their pong: token → when sent (performance.now(), ms), oldest first, at
+        // most heartbeatMisses of them (an older one's pong could only come after the link was lost).
+        const awaitingPong = new Map<number, number>();
+        let nextToken = 1;
+        // Pongs we sent in the current period (one of our heartbeat periods from `pongPeriodStart`).
+        let pongPeriodStart = performance.now();
+        let pongsInPeriod = 0;
+        const roundTrip = {
+          ping(token: number) {
+            const now = performance.now();
+            if (now - pongPeriodStart >= deps.heartbeatIntervalMs) {
+              pongPeriodStart = now;
+              pongsInPeriod = 0;
+            }
+            if (pongsInPeriod >= MAX_PONGS_PER_PERIOD) return;
+            pongsInPeriod++;
+            // A pong that cannot be sent is a missed sample for the remote, not an error of ours.
+            try {
+              if (binding.isChannelOpen) binding.send(encodePong(token));
+            } catch {}
+          },
+          // Only the pong of a ping still awaited counts, once: an unsolicited or repeated one (a
+          // hostile remote's) changes no figure. Liveness is not its business: any frame counts there.
+          pong(token: number) {
+            const sentAt = awaitingPong.get(token);
+            if (sentAt === undefined) return;
+            for (const awaited of awaitingPong.keys()) {
+              awaitingPong.delete(awaited);
+              if (awaited === token) break;
+            }
+            resources.roundTripMs = performance.now() - sentAt;
+          },
+        };
         // Between the chart's RESUME (entering connected) and HEARTBEAT.STOP (leaving it): a hello
         // received then is the remote asking to resync (it refused a message), not a handshake.
         let resumed = false;
@@ -280,6 +327,7 @@ export function providePeerMachine(deps: PeerDependencies) {
           () => binding,
           onHello,
           onViolation,
+          roundTrip,
           deps.maxMessageBytes,
         );
         const binding: PeerConnectionBinding = new PeerConnectionBinding(
@@ -315,7 +363,13 @@ export function providePeerMachine(deps: PeerDependencies) {
           }
           // A ping that cannot be sent (channel closing) is not an error: CHANNEL.CLOSE follows.
           try {
-            if (binding.isChannelOpen) binding.send(encodePing());
+            if (binding.isChannelOpen) {
+              const token = nextToken++;
+              binding.send(encodePing(token));
+              awaitingPong.set(token, performance.now());
+              if (awaitingPong.size > deps.heartbeatMisses)
+                awaitingPong.delete(awaitingPong.keys().next().value as number);
+            }
           } catch {}
         };
         receive((command) => {
