@@ -5,6 +5,7 @@
  * a ping flood gets a few pongs a period, and neither moves the peer out of `connected`.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createInspectorFeed } from '../../src/node/inspector/feed.js';
 import { decodeFrame, encodePing, encodePong, HEADER_BYTES, PONG_MARK } from '../../src/protocol/frames.js';
 import type { Harness } from '../races/harness.js';
 import { createHarness, exchange } from '../races/harness.js';
@@ -65,6 +66,19 @@ describe('the last heartbeat round trip', () => {
     await vi.advanceTimersByTimeAsync(120);
     await exchange(pcA, pcB, cursors);
     expect(alice.deliveryFigures('bob')?.roundTripMs).toBe(120);
+  });
+
+  it('is the figure the inspector shows for the peer', async () => {
+    const { alice, pcA, pcB, cursors } = await connectedPair();
+    const feed = createInspectorFeed({ throttleMs: 50, figuresIntervalMs: 50 });
+    feed.attach(alice);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(feed.current().peers[0]?.figures.roundTripMs).toBeNull();
+    await vi.advanceTimersByTimeAsync(PERIOD_MS - 50 + 12);
+    await exchange(pcA, pcB, cursors);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(feed.current().peers[0]?.figures.roundTripMs).toBe(12);
+    feed.close();
   });
 
   it('a pong for no ping of ours, or one already answered, changes nothing; the peer stays connected', async () => {

@@ -181,7 +181,13 @@ export function stateAt(recording: Recording, t: number): FeedChanges {
     ),
   );
   const upTo = recording.timeline.filter((entry) => entry.t <= t);
-  return { t, systems: [...systems.values()], peers: peerViews, timeline: upTo.slice(-TIMELINE_LIMIT) };
+  return {
+    t,
+    removed: [],
+    systems: [...systems.values()],
+    peers: peerViews,
+    timeline: upTo.slice(-TIMELINE_LIMIT),
+  };
 }
 
 /** A replay being served. */
