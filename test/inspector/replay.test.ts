@@ -3,7 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { createInspectionRecorder } from '../../src/node/inspection-recorder.js';
 import { readRecording, stateAt } from '../../src/node/inspector/replay.js';
+import { createPeerSystem } from '../../src/system.js';
+import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
 
 let folder: string | undefined;
 
@@ -58,4 +61,84 @@ it('keeps valid state changes and skips lines that do not parse, name unknown st
   expect(recording.timeline).toMatchObject([{ t: 7, fromState: 'disconnected', toState: 'connected' }]);
   expect(stateAt(recording, 5).peers.map((p) => p.state)).toEqual(['disconnected']);
   expect(stateAt(recording, 9).peers.map((p) => p.state)).toEqual(['connected']);
+});
+
+const error = (t: number, extra: object = {}) =>
+  JSON.stringify({
+    t,
+    system: 'a',
+    type: 'peerstate.error',
+    peer: 'b',
+    code: 'send-failed',
+    message: 'm',
+    ...extra,
+  });
+
+it('puts recorded errors on the timeline in time order, and skips error lines that are not well formed', async () => {
+  folder = await mkdtemp(path.join(tmpdir(), 'peerstate-recording-'));
+  const file = path.join(folder, 'run.jsonl');
+  const lines = [
+    peer(1, { idle: 'disconnected' }),
+    error(2),
+    error(3, { peer: null, code: 'signaling-dropped' }),
+    error(4, { message: 'x'.repeat(5_000) }),
+    error(4.5, { peer: 7 }),
+    error(4.7, { code: '' }),
+    // An event whose payload names the error type is an event, not an error line.
+    JSON.stringify({
+      t: 5,
+      system: 'a',
+      type: '@xstate.event',
+      actor: '1',
+      event: { type: 'peerstate.error' },
+    }),
+    peer(6, { live: { connected: 'stable' } }),
+  ];
+  await writeFile(file, `${lines.join('\n')}\n`);
+  const recording = await readRecording(file);
+  expect(recording.invalidLines).toBe(3);
+  expect(recording.timeline.map((e) => [e.kind, e.t])).toEqual([
+    ['error', 2],
+    ['error', 3],
+    ['transition', 6],
+  ]);
+  expect(recording.timeline[1]).toEqual({
+    kind: 'error',
+    t: 3,
+    system: 'a',
+    peer: null,
+    code: 'signaling-dropped',
+    message: 'm',
+  });
+  expect(stateAt(recording, 2.5).timeline).toMatchObject([{ kind: 'error', peer: 'b', code: 'send-failed' }]);
+});
+
+it('a recording made beside a system carries its errors (errors$) to the replay', async () => {
+  folder = await mkdtemp(path.join(tmpdir(), 'peerstate-recording-'));
+  const file = path.join(folder, 'run.jsonl');
+  const recorder = createInspectionRecorder(file);
+  const hub = createFakeSignaling();
+  const system = createPeerSystem({
+    localId: 'alice',
+    url: 'ws://fake',
+    rtc: createFakeRtc().rtc,
+    WebSocket: hub.WebSocket,
+    inspect: recorder.inspectorFor('alice'),
+  });
+  system.errors$.subscribe((e) => recorder.recordError('alice', e));
+  hub.openAll();
+  hub.deliverAll();
+  // A message that can never be delivered: the peer closes first, and says so on errors$.
+  const bob = system.connect('bob');
+  bob.send('never delivered');
+  bob.close();
+  await system.stop();
+  await recorder.close();
+  const recording = await readRecording(file);
+  expect(recording.invalidLines).toBe(0);
+  const errors = recording.timeline.filter((e) => e.kind === 'error');
+  expect(errors).toMatchObject([{ system: 'alice', peer: 'bob', code: 'undelivered' }]);
+  const closed = recording.timeline.findIndex((e) => e.kind === 'transition' && e.toState === 'closed');
+  expect(closed).toBeGreaterThanOrEqual(0);
+  expect(stateAt(recording, recording.durationMs).timeline.filter((e) => e.kind === 'error')).toHaveLength(1);
 });
