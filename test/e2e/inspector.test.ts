@@ -63,7 +63,8 @@ it('shows the 3-peer mesh connected, a forced ICE restart leave and return, and 
   await page.waitForSelector('#chart [id="state:peer.live.connected.stable"].active', { timeout: 10_000 });
   // The heartbeat's last round trip: a number of ms once a pong came back (every 500 ms).
   await page.waitForFunction(
-    () => /^\d+(\.\d)?$/.test(document.querySelector('#figures [data-figure="roundTripMs"]')?.textContent ?? ''),
+    () =>
+      /^\d+(\.\d)?$/.test(document.querySelector('#figures [data-figure="roundTripMs"]')?.textContent ?? ''),
     null,
     { timeout: 10_000 },
   );

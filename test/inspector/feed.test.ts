@@ -7,8 +7,7 @@ import { ClientChannel } from '../../src/node/inspector/client-channel.js';
 import { createInspectorFeed, type FeedChanges, type InspectorFeed } from '../../src/node/inspector/feed.js';
 import type { InspectorMessage, PeerView } from '../../src/node/inspector/views.js';
 import type { PeerSystem } from '../../src/system.js';
-import { createPeerSystem } from '../../src/system.js';
-import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
+import { fakeSystem } from '../support/fake-system.js';
 
 let system: PeerSystem;
 let feed: InspectorFeed;
@@ -16,15 +15,7 @@ let changes: FeedChanges[];
 
 beforeEach(() => {
   vi.useFakeTimers();
-  const hub = createFakeSignaling();
-  system = createPeerSystem({
-    localId: 'alice',
-    url: 'ws://fake',
-    rtc: createFakeRtc().rtc,
-    WebSocket: hub.WebSocket,
-  });
-  hub.openAll();
-  hub.deliverAll();
+  system = fakeSystem();
   feed = createInspectorFeed({ throttleMs: 50, figuresIntervalMs: 250 });
   feed.attach(system);
   changes = [];

@@ -5,10 +5,22 @@ import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createInspectionRecorder } from '../../src/node/inspection-recorder.js';
 import { readRecording, stateAt } from '../../src/node/inspector/replay.js';
-import { createPeerSystem } from '../../src/system.js';
-import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
+import { fakeSystem } from '../support/fake-system.js';
 
 let folder: string | undefined;
+
+/** A fresh file for a recording, removed after the test. */
+async function recordingFile(): Promise<string> {
+  folder = await mkdtemp(path.join(tmpdir(), 'peerstate-recording-'));
+  return path.join(folder, 'run.jsonl');
+}
+
+/** Writes `lines` as a recording and reads it. */
+async function readLines(lines: string[]) {
+  const file = await recordingFile();
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return readRecording(file);
+}
 
 afterEach(async () => {
   if (folder) await rm(folder, { recursive: true, force: true });
@@ -40,9 +52,7 @@ const peer = (t: number, value: unknown, extra: object = {}) =>
   });
 
 it('keeps valid state changes and skips lines that do not parse, name unknown states or carry bad figures', async () => {
-  folder = await mkdtemp(path.join(tmpdir(), 'peerstate-recording-'));
-  const file = path.join(folder, 'run.jsonl');
-  const lines = [
+  const recording = await readLines([
     peer(1, { idle: 'disconnected' }),
     peer(2, { idle: 'disconnected' }), // no change: not kept
     '{"t":3,"type":"@xstate.snapshot", broken',
@@ -52,9 +62,7 @@ it('keeps valid state changes and skips lines that do not parse, name unknown st
     peer(6, { live: { connected: 'stable' } }, { figures: { ...figures, connection: -1 } }),
     peer(7, { live: { connected: 'stable' } }),
     '{"t":9,"system":"a","type":"@xstate.event","actor":"1"}',
-  ];
-  await writeFile(file, `${lines.join('\n')}\n`);
-  const recording = await readRecording(file);
+  ]);
   expect(recording.frames.map((f) => f.t)).toEqual([1, 7]);
   expect(recording.invalidLines).toBe(5);
   expect(recording.durationMs).toBe(9);
@@ -75,9 +83,7 @@ const error = (t: number, extra: object = {}) =>
   });
 
 it('puts recorded errors on the timeline in time order, and skips error lines that are not well formed', async () => {
-  folder = await mkdtemp(path.join(tmpdir(), 'peerstate-recording-'));
-  const file = path.join(folder, 'run.jsonl');
-  const lines = [
+  const recording = await readLines([
     peer(1, { idle: 'disconnected' }),
     error(2),
     error(3, { peer: null, code: 'signaling-dropped' }),
@@ -93,9 +99,7 @@ it('puts recorded errors on the timeline in time order, and skips error lines th
       event: { type: 'peerstate.error' },
     }),
     peer(6, { live: { connected: 'stable' } }),
-  ];
-  await writeFile(file, `${lines.join('\n')}\n`);
-  const recording = await readRecording(file);
+  ]);
   expect(recording.invalidLines).toBe(3);
   expect(recording.timeline.map((e) => [e.kind, e.t])).toEqual([
     ['error', 2],
@@ -114,20 +118,10 @@ it('puts recorded errors on the timeline in time order, and skips error lines th
 });
 
 it('a recording made beside a system carries its errors (errors$) to the replay', async () => {
-  folder = await mkdtemp(path.join(tmpdir(), 'peerstate-recording-'));
-  const file = path.join(folder, 'run.jsonl');
+  const file = await recordingFile();
   const recorder = createInspectionRecorder(file);
-  const hub = createFakeSignaling();
-  const system = createPeerSystem({
-    localId: 'alice',
-    url: 'ws://fake',
-    rtc: createFakeRtc().rtc,
-    WebSocket: hub.WebSocket,
-    inspect: recorder.inspectorFor('alice'),
-  });
+  const system = fakeSystem({ inspect: recorder.inspectorFor('alice') });
   system.errors$.subscribe((e) => recorder.recordError('alice', e));
-  hub.openAll();
-  hub.deliverAll();
   // A message that can never be delivered: the peer closes first, and says so on errors$.
   const bob = system.connect('bob');
   bob.send('never delivered');
