@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
  * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts, throughput.ts,
- * inspector-throughput.ts, inspector-cost.ts and cluster.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
+ * inspector-throughput.ts, inspector-cost.ts, inspector-page-size.ts and cluster.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -10,6 +10,7 @@ import { clusterSummaryLines, runClusterBench } from './cluster.js';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
 import { runCyclesBench } from './cycles.js';
 import { runInspectorCostBench } from './inspector-cost.js';
+import { runInspectorPageBench } from './inspector-page-size.js';
 import { runInspectorThroughputBench } from './inspector-throughput.js';
 import {
   RECOVERY_CASES,
@@ -96,7 +97,7 @@ program
   .option('--megabytes <n>', 'MiB sent per run, in 64 KiB messages', positiveInteger, 64)
   .option(
     '--json',
-    'end stdout with one JSON line {"peerstateMBps","rawMBps","ratio"}, or with --inspect {"withoutMBps","withMBps","ratio","ratioOfMedians","runs"}',
+    'end stdout with one JSON line {"peerstateMBps","rawMBps","ratio"}, or with --inspect {"withoutMBps","withMBps","ratio","cpuRatio",..}',
   )
   .option(
     '--inspect',
@@ -121,6 +122,14 @@ program
       messages: opts.messages,
       json: opts.json === true,
     });
+  });
+
+program
+  .command('inspector-page')
+  .description("the inspector page's size on the wire at first load in Chromium (gzipped bodies and headers)")
+  .option('--json', 'end stdout with one JSON line {"files","bodyBytes","headerBytes","totalBytes"}')
+  .action(async (opts: { json?: boolean }) => {
+    process.exitCode = await runInspectorPageBench({ json: opts.json === true });
   });
 
 program
