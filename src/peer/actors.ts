@@ -30,6 +30,7 @@ import type { BindingOptions, RtcImplementation } from '../rtc/binding.js';
 import { PeerConnectionBinding } from '../rtc/binding.js';
 import type { HelloVerdict } from './delivery.js';
 import type { PeerResourceRegistry, PeerResources } from './resources.js';
+import { HeartbeatRoundTrip } from './round-trip.js';
 
 /** What the peer implementations need. */
 export interface PeerDependencies {
@@ -80,12 +81,6 @@ function bindingOf(
     throw new PeerstateError('negotiation-failed', `no RTCPeerConnection #${input.connection} for this peer`);
   return binding;
 }
-
-/**
- * Pongs sent at most per heartbeat period of ours: a remote that floods pings gets this many replies
- * a period and no more (its own heartbeat sends one ping a period; a faster one sees fewer replies).
- */
-const MAX_PONGS_PER_PERIOD = 4;
 
 /** Send an ack after this many delivered messages, or `ACK_DELAY_MS` after the first unacknowledged one. */
 const ACK_EVERY = 32;
@@ -275,37 +270,17 @@ export function providePeerMachine(deps: PeerDependencies) {
         // When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence.
         let lastReceivedAt = performance.now();
         let heartbeat: ReturnType<typeof setInterval> | undefined;
-        // Our pings awaiting their pong: token → when sent (performance.now(), ms), oldest first, at
-        // most heartbeatMisses of them (an older one's pong could only come after the link was lost).
-        const awaitingPong = new Map<number, number>();
-        let nextToken = 1;
-        // Pongs we sent in the current period (one of our heartbeat periods from `pongPeriodStart`).
-        let pongPeriodStart = performance.now();
-        let pongsInPeriod = 0;
+        const clock = new HeartbeatRoundTrip(deps.heartbeatIntervalMs, deps.heartbeatMisses);
         const roundTrip = {
           ping(token: number) {
-            const now = performance.now();
-            if (now - pongPeriodStart >= deps.heartbeatIntervalMs) {
-              pongPeriodStart = now;
-              pongsInPeriod = 0;
-            }
-            if (pongsInPeriod >= MAX_PONGS_PER_PERIOD) return;
-            pongsInPeriod++;
             // A pong that cannot be sent is a missed sample for the remote, not an error of ours.
             try {
-              if (binding.isChannelOpen) binding.send(encodePong(token));
+              if (clock.mayAnswer() && binding.isChannelOpen) binding.send(encodePong(token));
             } catch {}
           },
-          // Only the pong of a ping still awaited counts, once: an unsolicited or repeated one (a
-          // hostile remote's) changes no figure. Liveness is not its business: any frame counts there.
+          // Sets the figure only: liveness is not its business (any frame from the remote counts there).
           pong(token: number) {
-            const sentAt = awaitingPong.get(token);
-            if (sentAt === undefined) return;
-            for (const awaited of awaitingPong.keys()) {
-              awaitingPong.delete(awaited);
-              if (awaited === token) break;
-            }
-            resources.roundTripMs = performance.now() - sentAt;
+            resources.roundTripMs = clock.pong(token) ?? resources.roundTripMs;
           },
         };
         // Between the chart's RESUME (entering connected) and HEARTBEAT.STOP (leaving it): a hello
@@ -363,13 +338,7 @@ export function providePeerMachine(deps: PeerDependencies) {
           }
           // A ping that cannot be sent (channel closing) is not an error: CHANNEL.CLOSE follows.
           try {
-            if (binding.isChannelOpen) {
-              const token = nextToken++;
-              binding.send(encodePing(token));
-              awaitingPong.set(token, performance.now());
-              if (awaitingPong.size > deps.heartbeatMisses)
-                awaitingPong.delete(awaitingPong.keys().next().value as number);
-            }
+            if (binding.isChannelOpen) binding.send(encodePing(clock.ping()));
           } catch {}
         };
         receive((command) => {
