@@ -6,22 +6,12 @@
  * after one uncounted pair; the result is the ratio of the medians, with/without (1 = free).
  */
 import { createInspectorFeed } from '../src/node/inspector/feed.js';
-import { createPeerSystem } from '../src/system.js';
-import { createFakeRtc, createFakeSignaling } from '../src/testing/index.js';
+import { fakeSystem } from '../test/support/fake-system.js';
 import { median, round } from './stats.js';
 
 /** One run: ms to queue `messages` SENDs, with or without the feed attached. */
 async function queueSends(messages: number, inspect: boolean): Promise<number> {
-  const hub = createFakeSignaling();
-  const system = createPeerSystem({
-    localId: 'alice',
-    url: 'ws://fake',
-    rtc: createFakeRtc().rtc,
-    WebSocket: hub.WebSocket,
-    outbox: { maxMessages: messages, maxBytes: messages * 16 },
-  });
-  hub.openAll();
-  hub.deliverAll();
+  const system = fakeSystem({ outbox: { maxMessages: messages, maxBytes: messages * 16 } });
   const feed = inspect ? createInspectorFeed() : undefined;
   feed?.attach(system);
   const bob = system.connect('bob');

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
  * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts, throughput.ts,
- * inspector-cost.ts and cluster.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
+ * inspector-throughput.ts, inspector-cost.ts, inspector-page-size.ts and cluster.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -10,6 +10,8 @@ import { clusterSummaryLines, runClusterBench } from './cluster.js';
 import { connectJson, connectSampleLine, connectSummaryLines, runConnectBench } from './connect.js';
 import { runCyclesBench } from './cycles.js';
 import { runInspectorCostBench } from './inspector-cost.js';
+import { runInspectorPageBench } from './inspector-page-size.js';
+import { runInspectorThroughputBench } from './inspector-throughput.js';
 import {
   RECOVERY_CASES,
   type RecoveryCase,
@@ -91,17 +93,26 @@ program
   .description(
     '@roamhq/wrtc, 64 KiB messages: peerstate send (framing, acks) vs. raw dc.send, 4 MiB high / 1 MiB low marks',
   )
-  .option('--runs <n>', 'counted runs of each side, alternating (below 5: a warning)', positiveInteger, 5)
+  .option(
+    '--runs <n>',
+    'counted runs of each side, alternating (below 5, or 15 with --inspect: a warning)',
+    positiveInteger,
+    5,
+  )
   .option('--megabytes <n>', 'MiB sent per run, in 64 KiB messages', positiveInteger, 64)
-  .option('--json', 'end stdout with one JSON line {"peerstateMBps","rawMBps","ratio"}')
-  .option('--inspect', 'attach the inspector, with one page reading it, to the peerstate side')
+  .option(
+    '--json',
+    'end stdout with one JSON line {"peerstateMBps","rawMBps","ratio"}, or with --inspect {"withoutMBps","withMBps","ratio","cpuRatio",..}',
+  )
+  .option(
+    '--inspect',
+    'instead: peerstate without vs. with the inspector (one page reading it), interleaved; the median ratio',
+  )
   .action(async (opts: { runs: number; megabytes: number; json?: boolean; inspect?: boolean }) => {
-    process.exitCode = await runThroughputBench({
-      runs: opts.runs,
-      megabytes: opts.megabytes,
-      json: opts.json === true,
-      inspect: opts.inspect === true,
-    });
+    const options = { runs: opts.runs, megabytes: opts.megabytes, json: opts.json === true };
+    process.exitCode = await (opts.inspect
+      ? runInspectorThroughputBench(options)
+      : runThroughputBench(options));
   });
 
 program
@@ -116,6 +127,14 @@ program
       messages: opts.messages,
       json: opts.json === true,
     });
+  });
+
+program
+  .command('inspector-page')
+  .description("the inspector page's size on the wire at first load in Chromium (gzipped bodies and headers)")
+  .option('--json', 'end stdout with one JSON line {"files","bodyBytes","headerBytes","totalBytes"}')
+  .action(async (opts: { json?: boolean }) => {
+    process.exitCode = await runInspectorPageBench({ json: opts.json === true });
   });
 
 program

@@ -7,8 +7,8 @@
  * ...) in one process so that drift (CPU frequency, JIT, GC, other load) hits both sides alike; one
  * uncounted warm-up pair comes first. Results go to stdout, progress to stderr; with `json` the last
  * stdout line is `{"peerstateMBps":..,"rawMBps":..,"ratio":..}` (MiB/s medians; ratio =
- * peerstate/raw, higher is better for peerstate). With `inspect`, the peerstate side runs with the
- * inspector attached and one page reading it: its ratio against a run without gives the inspector's cost.
+ * peerstate/raw, higher is better for peerstate). The inspector's cost is measured the same way,
+ * peerstate with it against peerstate without, by bench/inspector-throughput.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { startSignalingServer } from '../src/server/index.js';
@@ -24,8 +24,6 @@ export interface ThroughputBenchOptions {
   megabytes: number;
   /** End stdout with the JSON line. */
   json: boolean;
-  /** Attach the inspector (with one page reading it) to the peerstate side of every run. */
-  inspect?: boolean;
 }
 
 /** One counted pair of runs. */
@@ -56,10 +54,68 @@ const POLL_INTERVAL_MS = 2;
 const SETUP_TIMEOUT_MS = 15_000;
 /** Runs fewer than this give a warning. */
 const RECOMMENDED_RUNS = 5;
+/** MiB of the uncounted warm-up runs, at most. */
+export const WARMUP_MEGABYTES = 16;
 
 /** Bound of one transfer: 10 s plus 250 ms per MiB (i.e. it fails below about 4 MiB/s), in ms. */
 export function transferTimeoutMs(megabytes: number): number {
   return 10_000 + 250 * megabytes;
+}
+
+/** One run of `mib` MiB: the message count and size, the water marks and the bounds. */
+export function throughputRun(mib: number): ThroughputRunOptions {
+  return {
+    messages: (mib * 1024 * 1024) / MESSAGE_BYTES,
+    messageBytes: MESSAGE_BYTES,
+    highWaterMark: HIGH_WATER_MARK,
+    lowWaterMark: LOW_WATER_MARK,
+    pollIntervalMs: POLL_INTERVAL_MS,
+    timeoutMs: transferTimeoutMs(mib),
+    setupTimeoutMs: SETUP_TIMEOUT_MS,
+  };
+}
+
+/**
+ * Checks the counts of a throughput bench, starts a signaling server on 127.0.0.1, runs `body` with
+ * its URL and closes it, whether `body` resolves or rejects.
+ * @throws RangeError if `runs` or `megabytes` is not an integer ≥ 1.
+ */
+export async function onSignalingServer<T>(
+  options: { runs: number; megabytes: number },
+  progress: (line: string) => void,
+  body: (url: string) => Promise<T>,
+): Promise<T> {
+  const { runs, megabytes } = options;
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError('runs must be an integer ≥ 1');
+  if (!Number.isInteger(megabytes) || megabytes < 1) throw new RangeError('megabytes must be an integer ≥ 1');
+  const server = await startSignalingServer({ host: '127.0.0.1', port: 0 });
+  progress(`signaling server at ${server.url}`);
+  try {
+    return await body(server.url);
+  } finally {
+    await server.close();
+  }
+}
+
+/**
+ * A runner of peerstate runs on the signaling server at `url`: each run gets a fresh room and fresh
+ * ids ('a-' < 'b-': the sender is the impolite side and makes the offer); `inspect` attaches the
+ * inspector with one page reading it.
+ */
+export function peerstateRunner(url: string): (mib: number, inspect: boolean) => Promise<ThroughputSample> {
+  const tag = randomUUID().slice(0, 8);
+  let next = 0;
+  return (mib, inspect) => {
+    const n = next++;
+    return peerstateThroughput({
+      ...throughputRun(mib),
+      url,
+      room: `throughput-${tag}-${n}`,
+      aId: `a-${tag}-${n}`,
+      bId: `b-${tag}-${n}`,
+      inspect,
+    });
+  };
 }
 
 /**
@@ -68,39 +124,15 @@ export function transferTimeoutMs(megabytes: number): number {
  * after cleanup. `progress` gets one line per step (stderr), `pair` each counted pair.
  */
 export async function measureThroughput(
-  options: { runs: number; megabytes: number; inspect?: boolean },
+  options: { runs: number; megabytes: number },
   report: { progress(line: string): void; pair(pair: ThroughputPair): void },
 ): Promise<ThroughputBenchResult> {
   const { runs, megabytes } = options;
-  if (!Number.isInteger(runs) || runs < 1) throw new RangeError('runs must be an integer ≥ 1');
-  if (!Number.isInteger(megabytes) || megabytes < 1) throw new RangeError('megabytes must be an integer ≥ 1');
-  const run = (mib: number): ThroughputRunOptions => ({
-    messages: (mib * 1024 * 1024) / MESSAGE_BYTES,
-    messageBytes: MESSAGE_BYTES,
-    highWaterMark: HIGH_WATER_MARK,
-    lowWaterMark: LOW_WATER_MARK,
-    pollIntervalMs: POLL_INTERVAL_MS,
-    timeoutMs: transferTimeoutMs(mib),
-    setupTimeoutMs: SETUP_TIMEOUT_MS,
-  });
-  const server = await startSignalingServer({ host: '127.0.0.1', port: 0 });
-  report.progress(`signaling server at ${server.url}`);
-  const tag = randomUUID().slice(0, 8);
-  let next = 0;
-  // Fresh room and ids per run; 'a-' < 'b-': the sender is the impolite side and makes the offer.
-  const peerstate = (mib: number) => {
-    const n = next++;
-    return peerstateThroughput({
-      ...run(mib),
-      url: server.url,
-      room: `throughput-${tag}-${n}`,
-      aId: `a-${tag}-${n}`,
-      bId: `b-${tag}-${n}`,
-      inspect: options.inspect === true,
-    });
-  };
-  try {
-    const warmup = Math.min(megabytes, 16);
+  const run = throughputRun;
+  return onSignalingServer(options, report.progress, async (url) => {
+    const runPeerstate = peerstateRunner(url);
+    const peerstate = (mib: number) => runPeerstate(mib, false);
+    const warmup = Math.min(megabytes, WARMUP_MEGABYTES);
     report.progress(`warm-up: ${warmup} MiB each side`);
     await peerstate(warmup);
     await rawThroughput(run(warmup));
@@ -118,9 +150,7 @@ export async function measureThroughput(
     const peerstateMBps = median(pairs.map((p) => p.peerstate.mibPerSecond));
     const rawMBps = median(pairs.map((p) => p.raw.mibPerSecond));
     return { pairs, peerstateMBps, rawMBps, ratio: peerstateMBps / rawMBps };
-  } finally {
-    await server.close();
-  }
+  });
 }
 
 /** The `--json` line: medians in MiB/s (2 decimals) and their ratio peerstate/raw (3 decimals). */

@@ -103,6 +103,8 @@ export interface DeliveryFigures {
   bufferedAmount: number;
   /** Messages received in order that wait for `connected` before the application sees them. */
   pendingInbound: number;
+  /** The last heartbeat round trip (ping to pong), in ms; null before the first. */
+  roundTripMs: number | null;
 }
 
 /** The states of the signaling session (the signaling chart's top level). */
@@ -258,6 +260,7 @@ export function createPeerSystem(userOptions: PeerSystemOptions): PeerSystem {
         unacknowledged: resources.outbox.unacknowledged,
         bufferedAmount: resources.binding?.bufferedAmount ?? 0,
         pendingInbound: resources.pending.length,
+        roundTripMs: resources.roundTripMs,
       };
     },
     signaling$,

@@ -132,7 +132,10 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
   );
   const errors: string[] = [];
   for (const system of systems)
-    system.errors$.subscribe((e) => errors.push(`${system.localId}: ${e.code} ${e.message}`));
+    system.errors$.subscribe((e) => {
+      errors.push(`${system.localId}: ${e.code} ${e.message}`);
+      recorder?.recordError(system.localId, e);
+    });
   const inspector = options.inspect ? await startInspector({ systems }) : undefined;
   if (inspector) log(`inspector: ${inspector.url}`);
   let stopRunning: () => void = () => {};

@@ -7,18 +7,23 @@
  * (type and payload) for events and `value`/`status` for snapshots. A snapshot line also names the
  * actor's `systemId` (`system`, `signaling`, `peer:<remote id>`), with, for a peer, the `figures` the
  * inspector shows (src/node/inspector/peer-view.ts) and, for the root, the signaling `generation`:
- * enough for `peerstate replay` to show the run again. Binary payloads are written as
+ * enough for `peerstate replay` to show the run again. Errors a system reported (`errors$`, given to
+ * `recordError`) are lines of type `peerstate.error` with the `peer` (or null), `code` and `message`.
+ * Binary payloads are written as
  * `{ "bytes": length }`; actor references as their id.
  */
 import { createWriteStream } from 'node:fs';
 import type { InspectionEvent } from 'xstate';
 import type { PeerContext } from '../../machines/peer.js';
+import type { PeerstateError } from '../errors.js';
 import { chartFiguresOf } from './inspector/peer-view.js';
 
 /** A recorder bound to one file. */
 export interface InspectionRecorder {
   /** An `inspect` callback for one system (`createPeerSystem({ inspect })`). */
   inspectorFor(system: string): (event: InspectionEvent) => void;
+  /** Records an error of the system whose local id is `system` (from its `errors$`). */
+  recordError(system: string, error: PeerstateError): void;
   /** Lines written so far. */
   readonly lines: number;
   /** Flushes and closes the file. */
@@ -46,11 +51,12 @@ export function createInspectionRecorder(path: string): InspectionRecorder {
     out.write(`${JSON.stringify(record)}\n`);
     lines++;
   };
+  const now = () => Math.round((performance.now() - started) * 1000) / 1000;
   return {
     inspectorFor(system) {
       return (event) => {
         const base = {
-          t: Math.round((performance.now() - started) * 1000) / 1000,
+          t: now(),
           system,
           type: event.type,
           actor: (event.actorRef as { id?: string }).id ?? null,
@@ -88,6 +94,16 @@ export function createInspectionRecorder(path: string): InspectionRecorder {
             write(base);
         }
       };
+    },
+    recordError(system, error) {
+      write({
+        t: now(),
+        system,
+        type: 'peerstate.error',
+        peer: error.peerId ?? null,
+        code: error.code,
+        message: error.message,
+      });
     },
     get lines() {
       return lines;

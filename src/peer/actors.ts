@@ -20,6 +20,7 @@ import {
   encodeAck,
   encodeHello,
   encodePing,
+  encodePong,
   payloadBytes,
   Reassembler,
 } from '../protocol/frames.js';
@@ -29,6 +30,7 @@ import type { BindingOptions, RtcImplementation } from '../rtc/binding.js';
 import { PeerConnectionBinding } from '../rtc/binding.js';
 import type { HelloVerdict } from './delivery.js';
 import type { PeerResourceRegistry, PeerResources } from './resources.js';
+import { HeartbeatRoundTrip } from './round-trip.js';
 
 /** What the peer implementations need. */
 export interface PeerDependencies {
@@ -91,6 +93,8 @@ const ACK_DELAY_MS = 20;
  * answered with our hello, once until a message is delivered again: the sender learns where we
  * stand and in whose numbering, and sends again from there.
  *
+ * A ping asking for a reply goes to `heartbeat.ping`, a pong to `heartbeat.pong`.
+ *
  * A frame that breaks the protocol (malformed, a part too small, chunks of two messages
  * interleaved, a message over `maxMessageBytes`, text that is not UTF-8) is reported once as
  * `invalid-frame` and ends this connection through `onViolation`: every later frame of the channel
@@ -102,6 +106,7 @@ function createReceiver(
   binding: () => PeerConnectionBinding,
   onHello: (verdict: HelloVerdict) => void,
   onViolation: (reason: string) => void,
+  heartbeat: { ping(token: number): void; pong(token: number): void },
   maxMessageBytes: number,
 ) {
   const reassembler = new Reassembler(maxMessageBytes);
@@ -136,6 +141,10 @@ function createReceiver(
       const frame = decodeFrame(raw);
       switch (frame.kind) {
         case 'ping':
+          if (frame.token > 0) heartbeat.ping(frame.token);
+          return;
+        case 'pong':
+          heartbeat.pong(frame.token);
           return;
         case 'hello':
           onHello(resources.inbox.hello(frame, resources.instance));
@@ -261,6 +270,19 @@ export function providePeerMachine(deps: PeerDependencies) {
         // When the last data-channel frame arrived (performance.now(), ms): the heartbeat's evidence.
         let lastReceivedAt = performance.now();
         let heartbeat: ReturnType<typeof setInterval> | undefined;
+        const clock = new HeartbeatRoundTrip(deps.heartbeatIntervalMs, deps.heartbeatMisses);
+        const roundTrip = {
+          ping(token: number) {
+            // A pong that cannot be sent is a missed sample for the remote, not an error of ours.
+            try {
+              if (clock.mayAnswer() && binding.isChannelOpen) binding.send(encodePong(token));
+            } catch {}
+          },
+          // Sets the figure only: liveness is not its business (any frame from the remote counts there).
+          pong(token: number) {
+            resources.roundTripMs = clock.pong(token) ?? resources.roundTripMs;
+          },
+        };
         // Between the chart's RESUME (entering connected) and HEARTBEAT.STOP (leaving it): a hello
         // received then is the remote asking to resync (it refused a message), not a handshake.
         let resumed = false;
@@ -280,6 +302,7 @@ export function providePeerMachine(deps: PeerDependencies) {
           () => binding,
           onHello,
           onViolation,
+          roundTrip,
           deps.maxMessageBytes,
         );
         const binding: PeerConnectionBinding = new PeerConnectionBinding(
@@ -315,7 +338,7 @@ export function providePeerMachine(deps: PeerDependencies) {
           }
           // A ping that cannot be sent (channel closing) is not an error: CHANNEL.CLOSE follows.
           try {
-            if (binding.isChannelOpen) binding.send(encodePing());
+            if (binding.isChannelOpen) binding.send(encodePing(clock.ping()));
           } catch {}
         };
         receive((command) => {

@@ -47,6 +47,11 @@ export interface PeerResources {
   /** Messages received in order while not `connected`, and their payload bytes in total. */
   pending: (string | Uint8Array)[];
   pendingBytes: number;
+  /**
+   * The last heartbeat round trip, in ms: from one of our pings to the remote's pong of it, on any
+   * of this peer's connections so far; null before the first (or with a remote that does not reply).
+   */
+  roundTripMs: number | null;
 }
 
 /** Registry of every live peer actor's resources, with the system-wide streams they feed. */
@@ -72,6 +77,7 @@ export class PeerResourceRegistry {
       delivering: false,
       pending: [],
       pendingBytes: 0,
+      roundTripMs: null,
     };
     this.byKey.set(key, resources);
     return resources;

@@ -9,7 +9,11 @@
  *   before any). Each is at most `MAX_INSTANCE_LENGTH` characters.
  * - `text` (kind 1) / `binary` (kind 2): one application message (or its last chunk), numbered
  *   from 1 per direction.
- * - `ping` (kind 3): the heartbeat; any frame received proves the remote alive.
+ * - `ping` (kind 3): the heartbeat; any frame received proves the remote alive. Its number is a token:
+ *   0 asks for no reply (what peers before round-trip timing send); any other asks the receiver to
+ *   echo it in a `pong`: a kind 3 frame with the same number and a one-byte payload, `PONG_MARK`.
+ *   A receiver that predates pongs reads one as a ping and ignores its payload, so the reply needs
+ *   no new frame kind and both stay within the protocol version.
  * - `ack` (kind 4): cumulative acknowledgement: every message up to the number was delivered.
  * - `text part` (kind 5) / `binary part` (kind 6): a chunk of a message larger than the channel's
  *   maxMessageSize (webrtc-pc §6.1); the message's last chunk is a kind 1/2 frame with the same number.
@@ -20,7 +24,8 @@ export type Frame =
   | { kind: 'part'; seq: number; text: boolean; bytes: Uint8Array }
   | { kind: 'last'; seq: number; text: boolean; bytes: Uint8Array }
   | { kind: 'ack'; delivered: number }
-  | { kind: 'ping' }
+  | { kind: 'ping'; token: number }
+  | { kind: 'pong'; token: number }
   | { kind: 'invalid'; reason: string };
 
 /** Bytes of the frame header (kind + number). */
@@ -57,9 +62,17 @@ export function encodeHello(lastDelivered: number, instance: string, forInstance
   return frameOf(KIND_HELLO, lastDelivered, encoder.encode(`${instance}\n${forInstance}`));
 }
 
-/** Encodes a heartbeat frame. */
-export function encodePing(): Uint8Array {
-  return frameOf(KIND_PING, 0);
+/** The payload that makes a kind 3 frame a pong: a reply to the ping of the same token. */
+export const PONG_MARK = 1;
+
+/** Encodes a heartbeat frame; a `token` ≥ 1 asks the remote to echo it in a pong (0: no reply). */
+export function encodePing(token = 0): Uint8Array {
+  return frameOf(KIND_PING, token);
+}
+
+/** Encodes the reply to a ping that carried `token`. */
+export function encodePong(token: number): Uint8Array {
+  return frameOf(KIND_PING, token, Uint8Array.of(PONG_MARK));
 }
 
 /** Encodes a cumulative acknowledgement. */
@@ -152,7 +165,9 @@ export function decodeFrame(raw: ArrayBuffer | ArrayBufferView | string): Frame 
       return { kind: 'hello', lastDelivered: n, instance, forInstance };
     }
     case KIND_PING:
-      return { kind: 'ping' };
+      if (payload.byteLength === 0) return { kind: 'ping', token: n };
+      if (payload.byteLength === 1 && payload[0] === PONG_MARK) return { kind: 'pong', token: n };
+      return { kind: 'invalid', reason: 'ping with an unknown payload' };
     case KIND_ACK:
       return { kind: 'ack', delivered: n };
     case KIND_TEXT:

@@ -61,6 +61,13 @@ it('shows the 3-peer mesh connected, a forced ICE restart leave and return, and 
   // The selected peer's chart highlights its active leaf state.
   await page.locator('tr[data-peer-key="peer-1>peer-2"]').click();
   await page.waitForSelector('#chart [id="state:peer.live.connected.stable"].active', { timeout: 10_000 });
+  // The heartbeat's last round trip: a number of ms once a pong came back (every 500 ms).
+  await page.waitForFunction(
+    () =>
+      /^\d+(\.\d)?$/.test(document.querySelector('#figures [data-figure="roundTripMs"]')?.textContent ?? ''),
+    null,
+    { timeout: 10_000 },
+  );
 
   // Forced ICE restart on peer-1 ↔ peer-2 while their relay drops everything: the link cannot come back until healed.
   demo.cut('peer-1', 'peer-2');

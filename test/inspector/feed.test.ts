@@ -7,8 +7,7 @@ import { ClientChannel } from '../../src/node/inspector/client-channel.js';
 import { createInspectorFeed, type FeedChanges, type InspectorFeed } from '../../src/node/inspector/feed.js';
 import type { InspectorMessage, PeerView } from '../../src/node/inspector/views.js';
 import type { PeerSystem } from '../../src/system.js';
-import { createPeerSystem } from '../../src/system.js';
-import { createFakeRtc, createFakeSignaling } from '../../src/testing/index.js';
+import { fakeSystem } from '../support/fake-system.js';
 
 let system: PeerSystem;
 let feed: InspectorFeed;
@@ -16,15 +15,7 @@ let changes: FeedChanges[];
 
 beforeEach(() => {
   vi.useFakeTimers();
-  const hub = createFakeSignaling();
-  system = createPeerSystem({
-    localId: 'alice',
-    url: 'ws://fake',
-    rtc: createFakeRtc().rtc,
-    WebSocket: hub.WebSocket,
-  });
-  hub.openAll();
-  hub.deliverAll();
+  system = fakeSystem();
   feed = createInspectorFeed({ throttleMs: 50, figuresIntervalMs: 250 });
   feed.attach(system);
   changes = [];
@@ -39,6 +30,8 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
+/** The remote ids of the peer views the feed holds, sorted. */
+const shownPeers = () => [...feed.current().peers.map((p) => p.peer)].sort();
 const viewsOf = (peer: string): PeerView[] => changes.flatMap((c) => c.peers.filter((p) => p.peer === peer));
 
 it('publishes each peer at most once per tick however many chart events it had: 20 per second at 50 ms', async () => {
@@ -124,4 +117,47 @@ it('queues one reset however often a slow page seeks', () => {
     { type: 'hello', mode: 'replay', durationMs: 100 },
     { type: 'reset', t: 49 },
   ]);
+});
+
+it('forgets the views of closed peers: 200 peers connected and closed leave only the open one, on the feed and on a page', async () => {
+  const page = new Map<string, PeerView>();
+  feed.subscribe((c) => {
+    for (const key of c.removed) page.delete(key);
+    for (const view of c.peers) page.set(view.key, view);
+  });
+  system.connect('keep');
+  for (let i = 0; i < 200; i++) {
+    // Every fifth one reuses an id: its new actor gets a fresh view.
+    const peer = system.connect(i % 5 === 0 ? 'again' : `p${i}`);
+    peer.send('x');
+    await vi.advanceTimersByTimeAsync(50);
+    peer.close();
+    await vi.advanceTimersByTimeAsync(50);
+  }
+  await vi.advanceTimersByTimeAsync(250);
+  expect(shownPeers()).toEqual(['keep']);
+  expect([...page.keys()]).toEqual(['alice>keep']);
+  expect(changes.flatMap((c) => c.removed)).toHaveLength(200);
+  // Their transitions to closed stay in the (bounded) timeline.
+  const closed = feed.current().timeline.filter((e) => e.kind === 'transition' && e.toState === 'closed');
+  expect(closed.length).toBeGreaterThan(0);
+  const again = system.connect('again');
+  await vi.advanceTimersByTimeAsync(50);
+  expect(shownPeers()).toEqual(['again', 'keep']);
+  expect(page.get('alice>again')?.state).not.toBe('closed');
+  again.close();
+});
+
+it('forgets a stopped system’s peers and stops watching it', async () => {
+  system.connect('bob');
+  system.connect('carol');
+  await vi.advanceTimersByTimeAsync(50);
+  expect(feed.current().peers).toHaveLength(2);
+  const stopped = system.stop();
+  // The stop's grace and socket timeouts (the feed's ticks run forever: no runAllTimers).
+  await vi.advanceTimersByTimeAsync(5_000);
+  await stopped;
+  expect(feed.current().peers).toEqual([]);
+  expect(feed.current().systems).toMatchObject([{ id: 'alice', running: false }]);
+  expect(changes.flatMap((c) => c.removed).sort()).toEqual(['alice>bob', 'alice>carol']);
 });

@@ -1,7 +1,7 @@
 /**
  * One page's WebSocket, with a bounded send queue. At most one frame is in flight; what changes
  * meanwhile waits merged: the latest view per system and per peer (older ones are overwritten, never
- * queued) and at most `timelineLimit` timeline entries (the oldest dropped and counted). A page that
+ * queued), the keys of peer views gone (a pending view of one is dropped with it) and at most `timelineLimit` timeline entries (the oldest dropped and counted). A page that
  * reads slowly therefore gets fewer, newer frames, and the memory it costs stays bounded.
  */
 import type { FeedChanges } from './feed.js';
@@ -21,6 +21,7 @@ export interface PageSocket {
 export class ClientChannel {
   private readonly systems = new Map<string, SystemView>();
   private readonly peers = new Map<string, PeerView>();
+  private readonly removed = new Set<string>();
   private timeline: TimelineEntry[] = [];
   private dropped = 0;
   private t = 0;
@@ -48,6 +49,7 @@ export class ClientChannel {
   clear(): void {
     this.systems.clear();
     this.peers.clear();
+    this.removed.clear();
     this.timeline = [];
     this.dropped = 0;
   }
@@ -55,6 +57,10 @@ export class ClientChannel {
   /** Merges changes into what is pending and sends when the socket is free. */
   push(changes: FeedChanges): void {
     this.t = changes.t;
+    for (const key of changes.removed) {
+      this.peers.delete(key);
+      this.removed.add(key);
+    }
     for (const view of changes.systems) this.systems.set(view.id, view);
     for (const view of changes.peers) this.peers.set(view.key, view);
     if (changes.timeline.length > 0) {
@@ -72,10 +78,17 @@ export class ClientChannel {
     if (this.inFlight || this.socket.readyState !== this.socket.OPEN) return;
     let message = this.control.shift();
     if (!message) {
-      if (this.systems.size === 0 && this.peers.size === 0 && this.timeline.length === 0) return;
+      if (
+        this.systems.size === 0 &&
+        this.peers.size === 0 &&
+        this.removed.size === 0 &&
+        this.timeline.length === 0
+      )
+        return;
       message = {
         type: 'update',
         t: this.t,
+        removed: [...this.removed],
         systems: [...this.systems.values()],
         peers: [...this.peers.values()],
         timeline: this.timeline,

@@ -3,6 +3,9 @@
  * the actor system, `signaling$`, `errors$`, `deliveryFigures`) and turns what changed into views for
  * the page, throttled: changes are collected and published once per tick, so each peer's view goes
  * out at most `1000 / throttleMs` times a second however busy it is.
+ *
+ * Memory stays bounded however many peers come and go: a peer's view goes when its actor does (its
+ * chart reached `closed`, or its system stopped it), and so do a stopped system's subscriptions.
  */
 import type { InspectionEvent, Subscription } from 'xstate';
 import type { PeerContext } from '../../../machines/peer.js';
@@ -21,9 +24,14 @@ export interface InspectorFeedOptions {
   timelineLimit?: number;
 }
 
-/** What changed in one tick: the latest view of each changed system and peer, and new timeline entries. */
+/**
+ * What changed in one tick: the keys of peer views gone (their actor stopped), then the latest view
+ * of each changed system and peer, and new timeline entries. A key may be in both `removed` and
+ * `peers` (a peer closed and connected again): the view is the new actor's.
+ */
 export interface FeedChanges {
   t: number;
+  removed: string[];
   systems: SystemView[];
   peers: PeerView[];
   timeline: TimelineEntry[];
@@ -45,6 +53,8 @@ export interface InspectorFeed {
 interface PeerEntry {
   system: AttachedSystem;
   peer: string;
+  /** The peer actor the entry follows: a later actor for the same remote gets a new entry. */
+  actor: unknown;
   value: unknown;
   /** The latest context (a snapshot's, never changed by XState): figures are picked from it only when published. */
   context: PeerContext;
@@ -64,7 +74,8 @@ function sameDelivery(a: DeliveryFigures | null, b: DeliveryFigures | null): boo
     a.outboxMessages === b.outboxMessages &&
     a.outboxBytes === b.outboxBytes &&
     a.unacknowledged === b.unacknowledged &&
-    a.bufferedAmount === b.bufferedAmount
+    a.bufferedAmount === b.bufferedAmount &&
+    a.roundTripMs === b.roundTripMs
   );
 }
 
@@ -82,6 +93,7 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
   const timeline: TimelineEntry[] = [];
   const dirtySystems = new Set<AttachedSystem>();
   const dirtyPeers = new Set<PeerEntry>();
+  const removed = new Set<string>();
   let fresh: TimelineEntry[] = [];
   const listeners = new Set<(changes: FeedChanges) => void>();
   let ticks = 0;
@@ -92,24 +104,59 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
     if (timeline.length > timelineLimit) timeline.splice(0, timeline.length - timelineLimit);
   };
 
-  const onPeerSnapshot = (system: AttachedSystem, peer: string, snapshot: unknown, event: string) => {
-    const { value, context } = snapshot as { value: unknown; context: PeerContext };
+  const keyOf = (entry: PeerEntry) => `${entry.system.handle.localId}>${entry.peer}`;
+  const forget = (entry: PeerEntry) => {
+    const key = keyOf(entry);
+    peers.delete(key);
+    peerViews.delete(key);
+    dirtyPeers.delete(entry);
+    removed.add(key);
+  };
+
+  const onPeerSnapshot = (
+    system: AttachedSystem,
+    peer: string,
+    actor: unknown,
+    snapshot: unknown,
+    event: string,
+  ) => {
+    const { value, context, status } = snapshot as { value: unknown; context: PeerContext; status: string };
     const key = `${system.handle.localId}>${peer}`;
     let entry = peers.get(key);
-    if (!entry) {
-      entry = { system, peer, value, context, delivery: null };
+    if (!entry || entry.actor !== actor) {
+      if (entry) forget(entry);
+      entry = { system, peer, actor, value, context, delivery: null };
       peers.set(key, entry);
     } else if (!sameValue(entry.value, value)) {
       record(transitionEntry(Date.now(), system.handle.localId, peer, entry.value, value, event));
       entry.value = value;
     }
     entry.context = context;
-    dirtyPeers.add(entry);
+    // A peer whose chart is done (closed) is gone: its last transition stays in the timeline.
+    if (status === 'active') dirtyPeers.add(entry);
+    else forget(entry);
+  };
+
+  /** Forgets the peers whose actor stopped without a last snapshot (stopped by their system). */
+  const sweep = () => {
+    for (const entry of peers.values())
+      if (entry.system.handle.actor.system.get(`${PEER_PREFIX}${entry.peer}`) !== entry.actor) forget(entry);
+  };
+
+  /** A stopped system: its peers are gone, and nothing of it is watched any more. */
+  const detach = (system: AttachedSystem) => {
+    system.running = false;
+    dirtySystems.add(system);
+    for (const entry of peers.values()) if (entry.system === system) forget(entry);
+    for (const sub of system.subscriptions) sub.unsubscribe();
+    system.subscriptions = [];
+    systems.delete(system.handle);
   };
 
   const tick = () => {
     ticks++;
     if (ticks % figuresEvery === 0) {
+      sweep();
       for (const entry of peers.values()) {
         const delivery = entry.system.handle.deliveryFigures(entry.peer) ?? null;
         if (!sameDelivery(delivery, entry.delivery)) {
@@ -118,9 +165,16 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
         }
       }
     }
-    if (dirtyPeers.size === 0 && dirtySystems.size === 0 && fresh.length === 0) return;
-    const changes: FeedChanges = { t: Date.now(), systems: [], peers: [], timeline: fresh };
+    if (dirtyPeers.size === 0 && dirtySystems.size === 0 && fresh.length === 0 && removed.size === 0) return;
+    const changes: FeedChanges = {
+      t: Date.now(),
+      removed: [...removed],
+      systems: [],
+      peers: [],
+      timeline: fresh,
+    };
     fresh = [];
+    removed.clear();
     for (const system of dirtySystems) {
       const view: SystemView = {
         id: system.handle.localId,
@@ -159,16 +213,22 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
       for (const child of Object.values(handle.actor.getSnapshot().children)) {
         const id = (child as { systemId?: string } | undefined)?.systemId;
         if (child && id?.startsWith(PEER_PREFIX))
-          onPeerSnapshot(system, id.slice(PEER_PREFIX.length), child.getSnapshot(), 'attached');
+          onPeerSnapshot(system, id.slice(PEER_PREFIX.length), child, child.getSnapshot(), 'attached');
       }
       const inspection: Subscription = handle.actor.system.inspect((event: InspectionEvent) => {
         if (event.type !== '@xstate.snapshot') return;
         const id = (event.actorRef as { systemId?: string }).systemId;
         if (id?.startsWith(PEER_PREFIX))
-          onPeerSnapshot(system, id.slice(PEER_PREFIX.length), event.snapshot, event.event.type);
+          onPeerSnapshot(
+            system,
+            id.slice(PEER_PREFIX.length),
+            event.actorRef,
+            event.snapshot,
+            event.event.type,
+          );
         else if (id === 'system') dirtySystems.add(system);
       });
-      system.subscriptions.push(
+      system.subscriptions = [
         inspection,
         handle.signaling$.subscribe({
           next: (state) => {
@@ -180,21 +240,27 @@ export function createInspectorFeed(options: InspectorFeedOptions = {}): Inspect
             dirtySystems.add(system);
           },
         }),
-        handle.errors$.subscribe((error) =>
-          record({
-            kind: 'error',
-            t: Date.now(),
-            system: localId,
-            peer: error.peerId ?? null,
-            code: error.code,
-            message: error.message,
-          }),
-        ),
-      );
+        // errors$ completes last when the system stops (after the peers' final errors): then it is gone.
+        handle.errors$.subscribe({
+          next: (error) =>
+            record({
+              kind: 'error',
+              t: Date.now(),
+              system: localId,
+              peer: error.peerId ?? null,
+              code: error.code,
+              message: error.message,
+            }),
+          complete: () => detach(system),
+        }),
+      ];
+      // Attached after it stopped: errors$ completed at once, before the subscriptions were kept.
+      if (!systems.has(handle)) detach(system);
     },
     current() {
       return {
         t: Date.now(),
+        removed: [],
         systems: [...systemViews.values()],
         peers: [...peerViews.values()],
         timeline: [...timeline],

@@ -182,7 +182,7 @@ export async function servePage(
 }
 
 /** JSON.parse that returns undefined instead of throwing. */
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -153,6 +153,7 @@ export function peerViewOf(
     outboxBytes: delivery?.outboxBytes ?? null,
     unacknowledged: delivery?.unacknowledged ?? null,
     bufferedAmount: delivery?.bufferedAmount ?? null,
+    roundTripMs: delivery?.roundTripMs ?? null,
   };
   const connected = state === 'connected';
   return {

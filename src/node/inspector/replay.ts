@@ -1,8 +1,8 @@
 /**
  * `peerstate replay run.jsonl`: the inspector page over a recording made with `demo --record`
  * (src/node/inspection-recorder.ts) instead of live systems, with a scrubber over time. The file is
- * read once: the snapshot lines that change a peer, a signaling session or a root are kept (bounded
- * by `MAX_FRAMES`), the rest are skipped, and so is every line that does not parse or names a state
+ * read once: the snapshot lines that change a peer, a signaling session or a root, and the errors,
+ * are kept (together bounded by `MAX_FRAMES`), the rest are skipped, and so is every line that does not parse or names a state
  * the peer chart does not have. A page asks for a time with `{ "type": "seek", "t": ms }` and gets
  * the state of every system and peer at that time, and the timeline up to it.
  */
@@ -14,13 +14,13 @@ import type { SignalingState } from '../../system.js';
 import { chartGraph } from '../../visualize/walk.js';
 import type { FeedChanges } from './feed.js';
 import type { PageServer, PageServerOptions } from './page-server.js';
-import { servePage } from './page-server.js';
+import { parseJson, servePage } from './page-server.js';
 import type { ChartFigures } from './peer-view.js';
 import { activeStateIds, peerViewOf } from './peer-view.js';
 import { sameValue, transitionEntry } from './timeline-entry.js';
 import type { PeerView, SystemView, TimelineEntry } from './views.js';
 
-/** Most state changes a replay keeps from one recording. */
+/** Most state changes and errors a replay keeps from one recording. */
 export const MAX_FRAMES = 200_000;
 
 /** Timeline entries a page gets with each seek: the newest up to that time. */
@@ -51,6 +51,18 @@ const snapshotLine = z.object({
   generation: z.number().int().optional(),
 });
 
+const errorLine = z.object({
+  t: z.number().finite().min(0),
+  system: id,
+  type: z.literal('peerstate.error'),
+  peer: id.nullable(),
+  code: z.string().min(1).max(256),
+  message: z.string().max(4096),
+});
+
+/** An error line as the recorder writes it (its type third): an event's payload cannot pass for one. */
+const ERROR_LINE = /^\{"t":[0-9.]+,"system":"(?:[^"\\]|\\.)*","type":"peerstate\.error"/;
+
 const SIGNALING_STATES = ['disconnected', 'connecting', 'open', 'reconnecting', 'closed'] as const;
 
 /** One kept change, at `t` ms since the recording started. */
@@ -63,13 +75,13 @@ type Frame = { t: number; system: string } & (
 /** What a recording holds for the page. */
 export interface Recording {
   frames: Frame[];
-  /** Every transition, in time order. */
+  /** Every transition and error, in time order. */
   timeline: TimelineEntry[];
   /** Time of the last line, in ms since the recording started. */
   durationMs: number;
   /** Lines skipped because they did not parse or named unknown states. */
   invalidLines: number;
-  /** True when more than `MAX_FRAMES` changes were recorded: the replay ends early. */
+  /** True when more than `MAX_FRAMES` changes and errors were recorded: the replay ends early. */
   truncated: boolean;
 }
 
@@ -92,12 +104,26 @@ export async function readRecording(path: string): Promise<Recording> {
   const recording: Recording = { frames: [], timeline: [], durationMs: 0, invalidLines: 0, truncated: false };
   const last = new Map<string, string>();
   const values = new Map<string, unknown>();
+  let errors = 0;
+  const full = () => recording.frames.length + errors >= MAX_FRAMES;
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
   for await (const line of lines) {
     // Cheap filters first: most lines of a busy run are events and actions, not snapshots.
     const t = /^\{"t":([0-9.]+)/.exec(line)?.[1];
     if (t !== undefined) recording.durationMs = Math.max(recording.durationMs, Number(t));
-    if (!line.includes('"@xstate.snapshot"') || recording.truncated) continue;
+    if (recording.truncated) continue;
+    if (ERROR_LINE.test(line)) {
+      const parsed = errorLine.safeParse(parseJson(line));
+      if (!parsed.success) recording.invalidLines++;
+      else if (full()) recording.truncated = true;
+      else {
+        const { type: _type, ...error } = parsed.data;
+        recording.timeline.push({ kind: 'error', ...error });
+        errors++;
+      }
+      continue;
+    }
+    if (!line.includes('"@xstate.snapshot"')) continue;
     let parsed: z.infer<typeof snapshotLine>;
     try {
       parsed = snapshotLine.parse(JSON.parse(line));
@@ -125,7 +151,7 @@ export async function readRecording(path: string): Promise<Recording> {
       }
       values.set(actorKey, frame.value);
     }
-    if (recording.frames.length >= MAX_FRAMES) recording.truncated = true;
+    if (full()) recording.truncated = true;
     else recording.frames.push(frame);
   }
   return recording;
@@ -181,7 +207,13 @@ export function stateAt(recording: Recording, t: number): FeedChanges {
     ),
   );
   const upTo = recording.timeline.filter((entry) => entry.t <= t);
-  return { t, systems: [...systems.values()], peers: peerViews, timeline: upTo.slice(-TIMELINE_LIMIT) };
+  return {
+    t,
+    removed: [],
+    systems: [...systems.values()],
+    peers: peerViews,
+    timeline: upTo.slice(-TIMELINE_LIMIT),
+  };
 }
 
 /** A replay being served. */

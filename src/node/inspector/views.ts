@@ -28,6 +28,8 @@ export interface PeerFigures {
   unacknowledged: number | null;
   /** The data channel's bufferedAmount in bytes; null in a replay. */
   bufferedAmount: number | null;
+  /** The last heartbeat round trip (our ping to the remote's pong), in ms; null before one, or in a replay. */
+  roundTripMs: number | null;
 }
 
 /** One state the peer waits in, and what would move it on. */
@@ -99,13 +101,14 @@ export type InspectorMessage =
   /** Forget everything shown: a full state follows (a replay seek). */
   | { type: 'reset'; t: number }
   /**
-   * Changes since the last update: the latest view of each system and peer that changed, and the
-   * timeline entries since then, oldest first. `dropped` counts entries left out because the page
-   * read too slowly.
+   * Changes since the last update: the keys of peer views to forget (their peer closed or was
+   * stopped), then the latest view of each system and peer that changed, and the timeline entries
+   * since then, oldest first. `dropped` counts entries left out because the page read too slowly.
    */
   | {
       type: 'update';
       t: number;
+      removed: string[];
       systems: SystemView[];
       peers: PeerView[];
       timeline: TimelineEntry[];

@@ -39,6 +39,7 @@ function renderTable() {
         h('td', {}, String(f.reconnects)),
         h('td', {}, f.outboxMessages === null ? '–' : String(f.outboxMessages)),
         h('td', {}, f.unacknowledged === null ? '–' : String(f.unacknowledged)),
+        h('td', { 'data-figure': 'roundTripMs' }, f.roundTripMs === null ? '–' : f.roundTripMs.toFixed(1)),
       );
       row.addEventListener('click', () => select(p.key));
       return row;
@@ -81,8 +82,10 @@ function receive(message) {
       timeline.clear();
       break;
     case 'update':
+      for (const key of message.removed) peers.delete(key);
       for (const view of message.systems) systems.set(view.id, view);
       for (const view of message.peers) peers.set(view.key, view);
+      if (selected !== null && !peers.has(selected)) selected = null;
       timeline.add(message.timeline, message.dropped);
       break;
   }

@@ -13,9 +13,16 @@ const FIGURES = [
   ['outboxBytes', 'outbox bytes'],
   ['unacknowledged', 'unacknowledged'],
   ['bufferedAmount', 'bufferedAmount'],
+  ['roundTripMs', 'heartbeat RTT (ms)'],
   ['generation', 'signaling gen'],
   ['remotePresent', 'remote present'],
 ];
+
+/** A figure as shown: – when not known, fractions (a round trip in ms) to 0.1. */
+function shown(value) {
+  if (value === null || value === undefined) return '–';
+  return typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(1) : String(value);
+}
 
 /** Fills the panel's title, why box and figures with `view` (a PeerView). */
 export function renderPeer(view, { title, why, figures }) {
@@ -45,7 +52,7 @@ export function renderPeer(view, { title, why, figures }) {
   figures.replaceChildren(
     ...FIGURES.flatMap(([field, label]) => [
       h('dt', {}, label),
-      h('dd', { 'data-figure': field }, view.figures[field] === null ? '–' : String(view.figures[field])),
+      h('dd', { 'data-figure': field }, shown(view.figures[field])),
     ]),
   );
 }

@@ -1,11 +1,14 @@
 /**
  * The timeline: transitions and errors, newest first, at most LIMIT kept, filterable by peer
- * (`<system>><peer>`). A transition that changed the public state shows it in bold; the leaf states
+ * (`<system>><peer>`; the filter offers the keys of the entries kept). A transition that changed the public state shows it in bold; the leaf states
  * before and after and the event that caused it follow.
  */
 import { badge, h } from './dom.js';
 
 const LIMIT = 500;
+
+/** The peer (`<system>><peer>`) or system an entry is about. */
+const keyOf = (e) => (e.peer === null ? e.system : `${e.system}>${e.peer}`);
 
 export class Timeline {
   constructor(list, filter) {
@@ -29,8 +32,13 @@ export class Timeline {
     this.entries.push(...entries);
     this.dropped += dropped;
     if (this.entries.length > LIMIT) this.entries.splice(0, this.entries.length - LIMIT);
-    for (const e of entries) {
-      const key = e.peer === null ? e.system : `${e.system}>${e.peer}`;
+    const kept = new Set(this.entries.map(keyOf));
+    for (const option of [...this.filter.options]) {
+      if (option.value === '' || kept.has(option.value) || option.value === this.filter.value) continue;
+      option.remove();
+      this.keys.delete(option.value);
+    }
+    for (const key of kept) {
       if (this.keys.has(key)) continue;
       this.keys.add(key);
       this.filter.append(h('option', { value: key }, key.replace('>', ' → ')));
@@ -49,7 +57,7 @@ export class Timeline {
     const rows = [];
     for (let i = this.entries.length - 1; i >= 0; i--) {
       const e = this.entries[i];
-      const key = e.peer === null ? e.system : `${e.system}>${e.peer}`;
+      const key = keyOf(e);
       if (only && key !== only) continue;
       const who = `${e.system}${e.peer === null ? '' : ` → ${e.peer}`}`;
       if (e.kind === 'error') {
