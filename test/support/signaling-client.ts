@@ -30,11 +30,14 @@ export interface SignalingClients {
   ): Promise<{ client: SignalingClient; welcome: ServerFrame }>;
   /** Terminates every client opened so far. */
   terminateAll(): void;
+  /** Terminates `socket` too, with the others. */
+  adopt(socket: WebSocket): void;
 }
 
 /** Creates an empty set of clients. */
 export function signalingClients(): SignalingClients {
   const open: SignalingClient[] = [];
+  const adopted: WebSocket[] = [];
   const connect = async (url: string, options: ClientOptions = {}): Promise<SignalingClient> => {
     const client = createClient(url, options);
     open.push(client);
@@ -50,6 +53,10 @@ export function signalingClients(): SignalingClients {
     },
     terminateAll() {
       for (const client of open.splice(0)) client.socket.terminate();
+      for (const socket of adopted.splice(0)) socket.terminate();
+    },
+    adopt(socket) {
+      adopted.push(socket);
     },
   };
 }
