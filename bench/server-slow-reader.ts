@@ -7,7 +7,7 @@
  * server takes them, for N seconds (default 12). Prints the server's RSS before, its peak (VmHWM)
  * and after, in MB, and whether the sink was closed. Linux only (reads /proc).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -53,16 +53,16 @@ async function open(url: string, peerId: string): Promise<WebSocket> {
 async function attack(): Promise<void> {
   const serverPath = arg('--server') ?? fileURLToPath(new URL('../src/server/index.ts', import.meta.url));
   const seconds = Number(arg('--seconds') ?? 12);
-  const child: ChildProcess = spawn(
+  const child = spawn(
     process.execPath,
     ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', serverPath],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const pid = child.pid ?? 0;
   try {
-    const [url] = (
-      await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next()
-    ).value.split('\n');
+    if (!child.stdout) throw new Error('the server process has no stdout');
+    const first = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next();
+    const url = String(first.value);
     const sink = await open(url, 'sink');
     let sinkClosed = false;
     sink.on('close', () => {
