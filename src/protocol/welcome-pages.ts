@@ -11,8 +11,9 @@ export type WelcomeFrame = Extract<ServerFrame, { type: 'welcome' }>;
 /**
  * The welcome of `peerId` in `room` listing `peers` (in the order given), as pages of at most
  * `maxFrameBytes` bytes of JSON each: every page but the last carries `more: true`. One page when it
- * fits; an empty room is one page with no peers. Ids and room names are printable ASCII (the
- * schema's), so a character is a byte.
+ * fits; an empty room is one page with no peers. A page holds at least one id, so `maxFrameBytes`
+ * must leave room for one (the protocol's 64 KiB holds at least 250 of the longest). Ids and room
+ * names are printable ASCII (the schema's), so a character is a byte.
  */
 export function welcomePages(
   room: string,

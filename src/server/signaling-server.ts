@@ -224,8 +224,10 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
     const refused = admission.open(address);
     if (refused) {
       refusals.refuse(refused, `${address}: connection refused at the cap`);
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroy();
+      // Destroyed once the answer is written, whether or not the client ever closes its side.
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () =>
+        socket.destroy(),
+      );
       return;
     }
     socket.once('close', () => admission.close(address));
@@ -238,7 +240,8 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
   httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {});
     const origin = request.headers.origin;
-    if (closing) {
+    // Only admitted connections have a handshake timer; a refused one may still have sent its upgrade.
+    if (closing || !handshakes.has(request.socket)) {
       socket.destroy();
       return;
     }
@@ -247,8 +250,9 @@ export async function startSignalingServer(options: SignalingServerOptions = {})
         'origin',
         `${request.socket.remoteAddress}: origin ${JSON.stringify(origin.slice(0, 256))}`,
       );
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroy();
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () =>
+        socket.destroy(),
+      );
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request));
