@@ -8,7 +8,7 @@ import type { ReconnectPolicy } from './reconnect-policy.js';
 import { exponentialBackoff, withoutGivingUp } from './reconnect-policy.js';
 import type { RtcImplementation } from './rtc/binding.js';
 import type { RTCIceServer } from './rtc/webrtc-types.js';
-import type { WebSocketConstructor } from './signaling/transport.js';
+import type { SignalingToken, WebSocketConstructor } from './signaling/transport.js';
 
 const MiB = 1024 * 1024;
 
@@ -28,6 +28,12 @@ export interface PeerSystemOptions {
   rtc: RtcImplementation;
   /** The WebSocket constructor (the global one in browsers, `ws` in Node). */
   WebSocket: WebSocketConstructor;
+  /**
+   * Sent in every join, for a server started with `authenticate` (docs/security.md): a token such as
+   * `createJoinToken` of peerstate/server mints, or a function called for each session that returns
+   * (or resolves to) a fresh one. Default none: the server's unauthenticated mode.
+   */
+  signalingToken?: SignalingToken;
   /** ICE servers (RTCConfiguration.iceServers). Default none: host candidates only. */
   iceServers?: RTCIceServer[];
   /** Accept policy for peers that connect to us first. Default: accept everyone in the room. */
@@ -143,7 +149,10 @@ export const DEFAULTS = {
  * policies.
  */
 export type ResolvedOptions = Required<
-  Omit<PeerSystemOptions, 'url' | 'outbox' | 'peerReconnectBackoff' | 'reconnectBackoff' | 'inspect'>
+  Omit<
+    PeerSystemOptions,
+    'url' | 'outbox' | 'peerReconnectBackoff' | 'reconnectBackoff' | 'inspect' | 'signalingToken'
+  >
 > & {
   /** The first signaling URL. */
   url: string;
@@ -151,6 +160,7 @@ export type ResolvedOptions = Required<
   urls: readonly string[];
   outbox: { maxMessages: number; maxBytes: number };
   inspect: PeerSystemOptions['inspect'];
+  signalingToken: PeerSystemOptions['signalingToken'];
 };
 
 /** `value` if it is an integer ≥ 1; a RangeError naming `name` otherwise. */
@@ -179,6 +189,7 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
     room: options.room ?? DEFAULTS.room,
     rtc: options.rtc,
     WebSocket: options.WebSocket,
+    signalingToken: options.signalingToken,
     iceServers: options.iceServers ?? [...DEFAULTS.iceServers],
     accept: options.accept ?? DEFAULTS.accept,
     maxPeers: atLeastOne('maxPeers', options.maxPeers ?? DEFAULTS.maxPeers),

@@ -135,7 +135,7 @@ function provideSystemMachine(
     },
   });
   const signaling = signalingMachine.provide({
-    actors: { session: createSessionLogic(options.WebSocket, runtime.tracker) },
+    actors: { session: createSessionLogic(options.WebSocket, runtime.tracker, options.signalingToken) },
     delays: {
       // `attempt` counts reconnects since the session was last open: 1 on the first.
       reconnectBackoff: ({ context }) => options.signalingReconnectPolicy.nextDelayMs(context.attempt) ?? 0,

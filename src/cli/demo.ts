@@ -10,7 +10,7 @@ import { createNodePeerSystem } from '../node/index.js';
 import { createInspectionRecorder } from '../node/inspection-recorder.js';
 import { startInspector } from '../node/inspector/inspector.js';
 import { createUdpRelay, type UdpRelay } from '../node/udp-relay.js';
-import { startSignalingServer } from '../server/index.js';
+import { SERVER_DEFAULTS, startSignalingServer } from '../server/index.js';
 
 /** Demo parameters. */
 export interface DemoOptions {
@@ -117,9 +117,15 @@ export async function runDemo(options: DemoOptions, log: (line: string) => void)
     if (!relay) throw new Error(`no relay between ${a} and ${b} (run with relay or fault)`);
     return relay;
   };
-  const server = await startSignalingServer(
-    relays.size > 0 ? { transformSignal: (signal, from, to) => relayOf(from, to).rewriteSignal(signal) } : {},
-  );
+  const server = await startSignalingServer({
+    // Every peer of the demo connects from 127.0.0.1: the per-address caps must hold them all.
+    maxConnectionsPerAddress: Math.max(SERVER_DEFAULTS.maxConnectionsPerAddress, 2 * ids.length),
+    maxJoinsPerMinutePerAddress: Math.max(SERVER_DEFAULTS.maxJoinsPerMinutePerAddress, 4 * ids.length),
+    maxRoomPeers: Math.max(SERVER_DEFAULTS.maxRoomPeers, ids.length),
+    ...(relays.size > 0
+      ? { transformSignal: (signal, from, to) => relayOf(from, to).rewriteSignal(signal) }
+      : {}),
+  });
   const recorder = options.record ? createInspectionRecorder(options.record) : undefined;
   const systems = ids.map((localId) =>
     createNodePeerSystem({

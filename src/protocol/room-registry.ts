@@ -75,6 +75,16 @@ export class RoomRegistry<T extends object> {
     return this.#memberships.get(member);
   }
 
+  /** The member that holds (room, peerId), if any. */
+  holder(room: string, peerId: string): T | undefined {
+    return this.#rooms.get(room)?.get(peerId);
+  }
+
+  /** Number of peers in `room`. */
+  size(room: string): number {
+    return this.#rooms.get(room)?.size ?? 0;
+  }
+
   /** The peer ids present in `room`, sorted. */
   present(room: string): string[] {
     return [...(this.#rooms.get(room)?.keys() ?? [])].sort();

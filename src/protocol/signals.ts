@@ -29,6 +29,10 @@ export const LIMITS = {
   maxCandidateChars: 1024,
   /** Longest peer id or room name, in characters. */
   maxIdChars: 128,
+  /** Longest join token (e.g. a JWT), in characters. */
+  maxTokenChars: 4096,
+  /** Most peer ids a client takes from one welcome, over all its pages. */
+  maxWelcomePeers: 10_000,
 } as const;
 
 /** A string of at most `max` characters. */
@@ -83,9 +87,21 @@ export const signalSchema = z.discriminatedUnion('type', [
 
 const v = z.literal(PROTOCOL_VERSION);
 
-/** Frames a client sends. */
+/**
+ * Frames a client sends. A `join` may carry a `token` that the server's `authenticate` hook checks
+ * (e.g. a JWT naming the room and peer id), and a `secret`: random, kept by the client for the life
+ * of its system and sent only to the server, it proves that a later join of the same peer id comes
+ * from the same client (which then replaces its old socket) rather than from an impostor.
+ */
 export const clientFrameSchema = z.discriminatedUnion('type', [
-  z.object({ v, type: z.literal('join'), room: idSchema, peerId: idSchema }),
+  z.object({
+    v,
+    type: z.literal('join'),
+    room: idSchema,
+    peerId: idSchema,
+    token: z.optional(text(LIMITS.maxTokenChars)),
+    secret: z.optional(idSchema),
+  }),
   z.object({ v, type: z.literal('signal'), to: idSchema, signal: signalSchema }),
 ]);
 
@@ -98,11 +114,24 @@ export const serverErrorCodeSchema = z.enum([
   'unknown-peer',
   'rate-limited',
   'unavailable',
+  'unauthorized',
+  'peer-id-taken',
+  'room-full',
 ]);
 
-/** Frames the server sends. */
+/**
+ * Frames the server sends. A welcome too large for one frame comes in pages: every page but the
+ * last has `more: true`, and the room's peers are the pages' `peers` together.
+ */
 export const serverFrameSchema = z.discriminatedUnion('type', [
-  z.object({ v, type: z.literal('welcome'), room: idSchema, peerId: idSchema, peers: z.array(idSchema) }),
+  z.object({
+    v,
+    type: z.literal('welcome'),
+    room: idSchema,
+    peerId: idSchema,
+    peers: z.array(idSchema),
+    more: z.optional(z.boolean()),
+  }),
   z.object({ v, type: z.literal('presence'), peerId: idSchema, present: z.boolean() }),
   z.object({ v, type: z.literal('signal'), from: idSchema, signal: signalSchema }),
   z.object({ v, type: z.literal('error'), code: serverErrorCodeSchema, message: text(1024) }),

@@ -4,9 +4,10 @@
  * publishes is ordered with every other change of that room.
  *
  * Layout (`P` is the key prefix):
- * - `P room:<room>`: a hash, peer id → owner `<node>/<connection>`, plus the field `' seq'` (a space
- *   cannot start a peer id) holding the room's last event number. It is also the room's pub/sub
- *   channel. Its TTL is renewed by every node's heartbeat that has members in it.
+ * - `P room:<room>`: a hash, peer id → owner `<node>/<connection>`, plus fields that start with a
+ *   space (which cannot start a peer id): `' seq'` holding the room's last event number, and
+ *   `' k:<peer id>'` holding the SHA-256 of the holder's join secret, when it gave one. It is also
+ *   the room's pub/sub channel. Its TTL is renewed by every node's heartbeat that has members in it.
  * - `P node:<node>`: the node's liveness key, with a TTL renewed by its heartbeat; also the node's
  *   channel, on which it gets `s <connection>\n<signal frame>` and `r <connection>` (replaced).
  *
@@ -37,11 +38,22 @@ local function alive(prefix, owner)
   local node = nodeOf(owner)
   return node ~= nil and redis.call('EXISTS', prefix .. 'node:' .. node) == 1
 end
+local function isPeer(field)
+  return string.sub(field, 1, 1) ~= ' '
+end
+local function peersOf(hash)
+  local peers = {}
+  local fields = redis.call('HKEYS', hash)
+  for i = 1, #fields do
+    if isPeer(fields[i]) then peers[#peers + 1] = fields[i] end
+  end
+  return peers
+end
 local function reap(hash, prefix)
   local fields = redis.call('HGETALL', hash)
   for i = 1, #fields, 2 do
-    if fields[i] ~= ' seq' and not alive(prefix, fields[i + 1]) then
-      redis.call('HDEL', hash, fields[i])
+    if isPeer(fields[i]) and not alive(prefix, fields[i + 1]) then
+      redis.call('HDEL', hash, fields[i], ' k:' .. fields[i])
       presence(hash, fields[i], false)
     end
   end
@@ -52,30 +64,38 @@ end
 `;
 
 /**
- * CLAIM: KEYS = [room hash]; ARGV = [prefix, peerId, owner, ttlMs, mode]. Reaps dead owners, then
- * makes `owner` hold `peerId`. A live previous owner on another connection is told `r` on its
- * node's channel (mode `join`: the newest join wins, as on one node), or keeps the id (mode
- * `announce`, used when re-announcing after Redis came back: the claim then fails). Presence `true`
- * is published only when the id was free (a replaced peer never left).
- * Returns `{ok (1|0), seq (string), peer ids of the room...}`.
+ * CLAIM: KEYS = [room hash]; ARGV = [prefix, peerId, owner, ttlMs, mode, mayReplace, digest,
+ * maxPeers]. Reaps dead owners, then makes `owner` hold `peerId`. A live previous owner on another
+ * connection is, in mode `join`, replaced (told `r` on its node's channel) if `mayReplace` is `1` or
+ * `digest` is not empty and equals the holder's, and else keeps the id (reply `{2}`); in mode
+ * `announce` (re-announcing after Redis came back) it keeps the id (reply `{0}`). A join that would
+ * make the room larger than `maxPeers` (0: no cap) is refused (reply `{3}`). Presence `true` is
+ * published only when the id was free (a replaced peer never left).
+ * Returns `{ok (1|0|2|3), seq (string), peer ids of the room...}`.
  */
 export const CLAIM = `${COMMON}
 local hash, prefix, peerId, owner, ttl, mode = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local mayReplace, digest, maxPeers = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local keyField = ' k:' .. peerId
 redis.call('SET', prefix .. 'node:' .. nodeOf(owner), '1', 'PX', ttl)
 reap(hash, prefix)
 local prev = redis.call('HGET', hash, peerId)
 if prev and prev ~= owner then
   if mode == 'announce' then return {0, '0'} end
+  if mayReplace ~= '1' and (digest == '' or redis.call('HGET', hash, keyField) ~= digest) then
+    return {2, '0'}
+  end
   redis.call('PUBLISH', prefix .. 'node:' .. nodeOf(prev), 'r ' .. string.sub(prev, #nodeOf(prev) + 2))
 end
+if not prev and maxPeers > 0 and #peersOf(hash) >= maxPeers then return {3, '0'} end
 redis.call('HSET', hash, peerId, owner)
+if digest ~= '' then redis.call('HSET', hash, keyField, digest) else redis.call('HDEL', hash, keyField) end
 local seq
 if prev then seq = nextSeq(hash) else seq = presence(hash, peerId, true) end
 redis.call('PEXPIRE', hash, ttl)
 local reply = {1, string.format('%.0f', seq)}
-local fields = redis.call('HKEYS', hash)
-for i = 1, #fields do
-  if fields[i] ~= ' seq' and fields[i] ~= peerId then reply[#reply + 1] = fields[i] end
+for _, id in ipairs(peersOf(hash)) do
+  if id ~= peerId then reply[#reply + 1] = id end
 end
 return reply
 `;
@@ -87,7 +107,7 @@ return reply
 export const LEAVE = `${COMMON}
 local hash, prefix, peerId, owner = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
 if redis.call('HGET', hash, peerId) ~= owner then return 0 end
-redis.call('HDEL', hash, peerId)
+redis.call('HDEL', hash, peerId, ' k:' .. peerId)
 presence(hash, peerId, false)
 dropIfEmpty(hash)
 return 1
@@ -124,12 +144,9 @@ return redis.call('PUBLISH', prefix .. 'node:' .. node, 's ' .. string.sub(owner
 `;
 
 /** SNAPSHOT: KEYS = [room hash]. Returns `{seq, peer ids...}` of the room as it is now. */
-export const SNAPSHOT = `
+export const SNAPSHOT = `${COMMON}
 local hash = KEYS[1]
 local reply = {redis.call('HGET', KEYS[1], ' seq') or '0'}
-local fields = redis.call('HKEYS', hash)
-for i = 1, #fields do
-  if fields[i] ~= ' seq' then reply[#reply + 1] = fields[i] end
-end
+for _, id in ipairs(peersOf(hash)) do reply[#reply + 1] = id end
 return reply
 `;

@@ -49,16 +49,32 @@ export interface ClusterStats {
 /** Why a cluster operation could not be done. */
 export type ClusterRefusal = 'unavailable' | 'unknown-peer';
 
+/** The rules of a claim, decided by the joining node. */
+export interface ClaimRules {
+  /** The join proved its identity (`authenticate` accepted it): it may replace the id's holder. */
+  readonly mayReplace: boolean;
+  /** SHA-256 (hex) of the join's secret, '' without one: it may replace a holder that joined with the same one. */
+  readonly digest: string;
+  /** A join that would add a peer to a room of this many is refused. */
+  readonly maxRoomPeers: number;
+}
+
 /** One node's attachment to the cluster; `T` is the server's per-socket state. */
 export interface ClusterNode<T extends ClusterMember> {
   /** Random id of this node, as it appears in Redis keys and channels. */
   readonly nodeId: string;
   /**
-   * `member` (not yet joined) claims `peerId` in `room`. Resolves with the room's other peer ids,
-   * sorted, once this node is subscribed to the room's presence; `'unavailable'` when Redis cannot
-   * be reached (nothing was claimed).
+   * `member` (not yet joined) claims `peerId` in `room`, by `rules`. Resolves with the room's other
+   * peer ids, sorted, once this node is subscribed to the room's presence; `'unavailable'` when Redis
+   * cannot be reached, `'peer-id-taken'` when a live holder may not be replaced, `'room-full'`
+   * (nothing was claimed in these three cases).
    */
-  claim(member: T, room: string, peerId: string): Promise<string[] | 'unavailable'>;
+  claim(
+    member: T,
+    room: string,
+    peerId: string,
+    rules: ClaimRules,
+  ): Promise<string[] | 'unavailable' | 'peer-id-taken' | 'room-full'>;
   /** `member` left (its socket closed): frees its peer id if it still holds it. */
   leave(member: T): void;
   /**
@@ -77,6 +93,8 @@ interface MemberState<T extends ClusterMember> {
   readonly member: T;
   readonly room: string;
   readonly peerId: string;
+  /** SHA-256 (hex) of the member's join secret, '' without one (kept in Redis with its claim). */
+  readonly digest: string;
   /** Room events up to this number were already in the member's welcome. */
   since: number;
   /** The member got its welcome: presence goes to it as it arrives. */
@@ -105,6 +123,8 @@ const MAX_MESSAGE_CHARS = LIMITS.maxFrameBytes + 64;
 /** Reconnect waits to Redis, in ms: 100, 200, ... up to this. */
 const MAX_RECONNECT_WAIT_MS = 1_000;
 const CONNECTION_ID = /^[0-9a-z]{1,16}$/;
+/** The refusals of CLAIM's reply, by its first element (1 is success, 0 a refused re-announce). */
+const CLAIM_REFUSALS: Record<number, 'peer-id-taken' | 'room-full'> = { 2: 'peer-id-taken', 3: 'room-full' };
 const SEQ = /^[0-9]{1,20}$/;
 
 /**
@@ -272,7 +292,7 @@ export async function joinCluster<T extends ClusterMember>(
         reply = (await run(
           'CLAIM',
           [roomKey(state.room)],
-          [prefix, state.peerId, ownerOf(state), ttlMs, 'announce'],
+          [prefix, state.peerId, ownerOf(state), ttlMs, 'announce', '0', state.digest, 0],
         )) as string[];
       } finally {
         state.early = undefined;
@@ -317,7 +337,7 @@ export async function joinCluster<T extends ClusterMember>(
 
   return {
     nodeId,
-    async claim(member, room, peerId) {
+    async claim(member, room, peerId, rules) {
       if (!usable) return 'unavailable';
       nextConnection += 1;
       const state: MemberState<T> = {
@@ -325,6 +345,7 @@ export async function joinCluster<T extends ClusterMember>(
         member,
         room,
         peerId,
+        digest: rules.digest,
         since: 0,
         welcomed: false,
         known: new Set(),
@@ -339,8 +360,22 @@ export async function joinCluster<T extends ClusterMember>(
         const reply = (await run(
           'CLAIM',
           [roomKey(room)],
-          [prefix, peerId, ownerOf(state), ttlMs, 'join'],
+          [
+            prefix,
+            peerId,
+            ownerOf(state),
+            ttlMs,
+            'join',
+            rules.mayReplace ? '1' : '0',
+            rules.digest,
+            rules.maxRoomPeers,
+          ],
         )) as string[];
+        const refused = CLAIM_REFUSALS[Number(reply[0])];
+        if (refused) {
+          drop(state);
+          return refused;
+        }
         for (const id of roomAfter(state, reply, state.early ?? [])) state.known.add(id);
         state.early = undefined;
         state.welcomed = true;

@@ -70,12 +70,35 @@ export class SocketTracker {
   }
 }
 
-/** The `session` actor logic for a WebSocket implementation. */
-export function createSessionLogic(WebSocketImpl: WebSocketConstructor, tracker: SocketTracker) {
+/**
+ * What a join carries to prove who we are: a token for the server's `authenticate` hook (e.g. a JWT
+ * minted by `createJoinToken` of peerstate/server), or a function that gets a fresh one for each
+ * session (it may reject: the session then ends and is retried after the usual backoff).
+ */
+export type SignalingToken = string | (() => string | Promise<string>);
+
+/** A random secret for the joins of one system: 128 bits, in hex. */
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The `session` actor logic for a WebSocket implementation. Every join of its sessions carries one
+ * secret, so that the server lets a new session of ours replace a half-dead old one, and nobody else.
+ */
+export function createSessionLogic(
+  WebSocketImpl: WebSocketConstructor,
+  tracker: SocketTracker,
+  token?: SignalingToken,
+) {
+  const secret = randomSecret();
   return fromCallback<SignalingEvent, SignalingInput & { generation: number }>(
     ({ input, sendBack, receive }) => {
       const { generation } = input;
       let ended = false;
+      /** Peer ids of the welcome pages so far (a welcome of a large room comes in pages). */
+      let welcomed: string[] = [];
       const socket = new WebSocketImpl(input.url);
       const transmit = (frame: ClientFrame) => {
         const text = JSON.stringify(frame);
@@ -89,8 +112,24 @@ export function createSessionLogic(WebSocketImpl: WebSocketConstructor, tracker:
         }
         socket.send(text);
       };
+      const join = (joinToken: string | undefined) => {
+        if (ended || socket.readyState !== OPEN) return;
+        transmit({
+          v: PROTOCOL_VERSION,
+          type: 'join',
+          room: input.room,
+          peerId: input.peerId,
+          secret,
+          ...(joinToken === undefined ? {} : { token: joinToken }),
+        });
+      };
       socket.onopen = () => {
-        if (!ended) transmit({ v: PROTOCOL_VERSION, type: 'join', room: input.room, peerId: input.peerId });
+        if (ended) return;
+        if (typeof token !== 'function') return join(token);
+        // A token that cannot be had ends the session; the chart reconnects after its backoff.
+        Promise.resolve()
+          .then(token)
+          .then(join, () => socket.close(1000, 'no signaling token'));
       };
       socket.onmessage = (event) => {
         if (ended) return;
@@ -104,8 +143,19 @@ export function createSessionLogic(WebSocketImpl: WebSocketConstructor, tracker:
           return;
         }
         const frame = parsed.frame;
-        if (frame.type === 'welcome') sendBack({ type: 'SESSION.OPEN', generation, peers: frame.peers });
-        else sendBack({ type: 'SESSION.FRAME', generation, frame });
+        if (frame.type !== 'welcome') {
+          sendBack({ type: 'SESSION.FRAME', generation, frame });
+          return;
+        }
+        welcomed = welcomed.concat(frame.peers);
+        if (welcomed.length > LIMITS.maxWelcomePeers) {
+          sendBack({ type: 'SESSION.INVALID', generation, reason: 'welcome lists too many peers' });
+          welcomed = [];
+          return;
+        }
+        if (frame.more) return;
+        sendBack({ type: 'SESSION.OPEN', generation, peers: welcomed });
+        welcomed = [];
       };
       socket.onclose = (event) => {
         if (!ended) sendBack({ type: 'SESSION.CLOSED', generation, code: event.code, reason: event.reason });

@@ -1,7 +1,11 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Signal } from '../../src/protocol/signals.js';
-import { type SignalingServer, startSignalingServer } from '../../src/server/index.js';
+import {
+  type SignalingServer,
+  type SignalingServerOptions,
+  startSignalingServer,
+} from '../../src/server/index.js';
 import { spawnNode } from '../support/cluster-node.js';
 import { startRedisProxy } from '../support/redis-proxy.js';
 import { type RedisProcess, startRedis } from '../support/redis-server.js';
@@ -33,8 +37,12 @@ afterEach(async () => {
   await inspector.flushall();
 });
 
-async function node(): Promise<SignalingServer> {
-  const server = await startSignalingServer({ cluster: { redis: redis.url, nodeTtlMs: 900 } });
+async function node(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const server = await startSignalingServer({
+    cluster: { redis: redis.url, nodeTtlMs: 900 },
+    log: () => {},
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -96,7 +104,7 @@ describe('signaling cluster over Redis', () => {
     expect(b.stats().cluster).toMatchObject({ relayedIn: count });
   });
 
-  it('lets exactly one of two concurrent joins of one peer id on two nodes hold it', async () => {
+  it('lets exactly one of two concurrent joins of one client (one secret) on two nodes hold its peer id', async () => {
     const [a, b] = [await node(), await node()];
     const witness = await join(a.url, 'r', 'witness');
     const ids = Array.from({ length: 8 }, (_, i) => `twin${i}`);
@@ -104,7 +112,8 @@ describe('signaling cluster over Redis', () => {
       ids.map(() => Promise.all([clients.connect(a.url), clients.connect(b.url)])),
     );
     pairs.forEach((pair, i) => {
-      for (const client of pair) client.send({ v: 1, type: 'join', room: 'r', peerId: ids[i] });
+      for (const client of pair)
+        client.send({ v: 1, type: 'join', room: 'r', peerId: ids[i], secret: `secret-${i}` });
     });
     for (const [first, second] of pairs) {
       // The loser is closed as replaced, with or without a welcome first (its claim may lose the
@@ -151,6 +160,23 @@ describe('signaling cluster over Redis', () => {
       pull().catch(() => {});
     });
     expect(await until(complete, 10_000)).toBe(true);
+  });
+
+  it('refuses a join of a peer id held on another node without its secret, and joins past maxRoomPeers', async () => {
+    const [a, b] = [await node(), await node({ maxRoomPeers: 2 })];
+    const bob = await join(a.url, 'r', 'bob', { secret: 'bob-secret' });
+    const impostor = await join(b.url, 'r', 'bob', { secret: 'guessed' });
+    expect(impostor.welcome).toMatchObject({ type: 'error', code: 'peer-id-taken' });
+    expect(await impostor.client.closed).toEqual({ code: 1008, reason: 'peer-id-taken' });
+    expect(bob.client.socket.readyState).toBe(bob.client.socket.OPEN);
+    expect(b.stats().refused['peer-id-taken']).toBe(1);
+
+    await join(a.url, 'r', 'carol');
+    const third = await join(b.url, 'r', 'dave');
+    expect(third.welcome).toMatchObject({ type: 'error', code: 'room-full' });
+    expect(await third.client.closed).toEqual({ code: 1013, reason: 'room-full' });
+    // Bob's next frame is carol's arrival: neither refused join was ever present.
+    expect(await bob.client.next()).toEqual({ v: 1, type: 'presence', peerId: 'carol', present: true });
   });
 
   it('a second join of one socket is refused as already-joined', async () => {

@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 async function start(options: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const server = await startSignalingServer({ port: 0, ...options });
+  const server = await startSignalingServer({ port: 0, log: () => {}, ...options });
   servers.push(server);
   return server;
 }
@@ -150,13 +150,13 @@ describe('signaling server', () => {
     expect(server.stats()).toMatchObject({ rooms: 1, peers: 1 });
   });
 
-  it('replaces the socket of a peer that joins again: 4001 to the old one, no presence to others', async () => {
+  it('replaces the socket of a peer that joins again with its secret: 4001 to the old one, no presence to others', async () => {
     const server = await start();
     const bob = await join(server.url, 'r', 'bob');
-    const alice1 = await join(server.url, 'r', 'alice');
+    const alice1 = await join(server.url, 'r', 'alice', { secret: 'alice-secret' });
     expect(await bob.client.next()).toEqual({ v: 1, type: 'presence', peerId: 'alice', present: true });
 
-    const alice2 = await join(server.url, 'r', 'alice');
+    const alice2 = await join(server.url, 'r', 'alice', { secret: 'alice-secret' });
     expect(alice2.welcome).toEqual({ v: 1, type: 'welcome', room: 'r', peerId: 'alice', peers: ['bob'] });
     expect(await alice1.client.closed).toEqual({ code: 4001, reason: 'replaced' });
     // Wait for the server to have seen the old socket close: that is when a wrong presence would go out.

@@ -18,15 +18,26 @@ export interface SignalingClient {
 export interface SignalingClients {
   /** Opens a client on `url`; resolves once the socket is open. */
   connect(url: string, options?: ClientOptions): Promise<SignalingClient>;
-  /** Opens a client and joins `room` as `peerId`; resolves with the client and the server's answer. */
-  join(url: string, room: string, peerId: string): Promise<{ client: SignalingClient; welcome: ServerFrame }>;
+  /**
+   * Opens a client and joins `room` as `peerId` (with the join frame's `secret` and `token`, when
+   * given); resolves with the client and the server's answer.
+   */
+  join(
+    url: string,
+    room: string,
+    peerId: string,
+    proof?: { secret?: string; token?: string },
+  ): Promise<{ client: SignalingClient; welcome: ServerFrame }>;
   /** Terminates every client opened so far. */
   terminateAll(): void;
+  /** Terminates `socket` too, with the others. */
+  adopt(socket: WebSocket): void;
 }
 
 /** Creates an empty set of clients. */
 export function signalingClients(): SignalingClients {
   const open: SignalingClient[] = [];
+  const adopted: WebSocket[] = [];
   const connect = async (url: string, options: ClientOptions = {}): Promise<SignalingClient> => {
     const client = createClient(url, options);
     open.push(client);
@@ -35,13 +46,17 @@ export function signalingClients(): SignalingClients {
   };
   return {
     connect,
-    async join(url, room, peerId) {
+    async join(url, room, peerId, proof = {}) {
       const client = await connect(url);
-      client.send({ v: 1, type: 'join', room, peerId });
+      client.send({ v: 1, type: 'join', room, peerId, ...proof });
       return { client, welcome: await client.next() };
     },
     terminateAll() {
       for (const client of open.splice(0)) client.socket.terminate();
+      for (const socket of adopted.splice(0)) socket.terminate();
+    },
+    adopt(socket) {
+      adopted.push(socket);
     },
   };
 }
