@@ -8,10 +8,26 @@ export * from './errors.js';
 export type { PeerSystemOptions } from './options.js';
 export type { PeerMessage } from './peer/resources.js';
 export type { PeerHandle, PeerRecovery, PeerState } from './peer-handle.js';
-export type { Candidate, Description, Signal } from './protocol/signals.js';
+export type { Candidate, Description, ServerFrame, Signal } from './protocol/signals.js';
 export type { ExponentialBackoffOptions, ReconnectPolicy } from './reconnect-policy.js';
 export { exponentialBackoff } from './reconnect-policy.js';
 export type { BindingOptions, RtcImplementation } from './rtc/binding.js';
+export type {
+  BinaryType,
+  EventHandler,
+  RTCConfiguration,
+  RTCDataChannel,
+  RTCDataChannelInit,
+  RTCDataChannelState,
+  RTCIceCandidate,
+  RTCIceCandidateInit,
+  RTCIceServer,
+  RTCOfferOptions,
+  RTCPeerConnection,
+  RTCPeerConnectionState,
+  RTCSessionDescriptionInit,
+  RTCSignalingState,
+} from './rtc/webrtc-types.js';
 export type { WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
 export type { DeliveryFigures, PeerSystem, SignalingState } from './system.js';
 export { createPeerSystem } from './system.js';

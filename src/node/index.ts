@@ -31,5 +31,8 @@ export function createNodePeerSystem(options: NodePeerSystemOptions): PeerSystem
 export * from '../index.js';
 export { createInspectionRecorder, type InspectionRecorder } from './inspection-recorder.js';
 export { type Inspector, type InspectorOptions, startInspector } from './inspector/inspector.js';
-export { type Replay, startReplay } from './inspector/replay.js';
+export type { PageServerOptions } from './inspector/page-server.js';
+export type { ChartFigures } from './inspector/peer-view.js';
+export { type Recording, type Replay, startReplay } from './inspector/replay.js';
+export type { PeerFigures, TimelineEntry } from './inspector/views.js';
 export { loadNodeDatachannel, loadWerift } from './optional-stacks.js';

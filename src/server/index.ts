@@ -1,6 +1,8 @@
 /**
  * peerstate/server: the embedded signaling server (rooms, presence, relay) for Node.
  */
+
+export type { ClusterOptions, ClusterStats } from './cluster.js';
 export {
   type SignalingServer,
   type SignalingServerOptions,

@@ -9,7 +9,8 @@ import type { ServerFrame } from '../protocol/signals.js';
 import { parseClientFrame } from '../protocol/signals.js';
 import type { WebSocketConstructor, WebSocketLike } from '../signaling/transport.js';
 
-interface Queued {
+/** A frame waiting in the hub's queue until the test delivers it. */
+export interface Queued {
   socket: FakeWebSocket;
   deliver: () => void;
   describe: string;
