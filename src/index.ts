@@ -2,6 +2,8 @@
  * peerstate: race-free WebRTC peer connections. XState v5 statecharts model each peer; one actor
  * per remote peer; rxjs Observables for state and messages. Runtime-agnostic: pass the RTC
  * implementation and the WebSocket constructor (or use `peerstate/node`).
+ *
+ * @module peerstate
  */
 export { PEER_STATES, peerStateOf } from '../machines/peer.js';
 export * from './errors.js';

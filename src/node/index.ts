@@ -2,6 +2,8 @@
  * Node entry: @roamhq/wrtc (libwebrtc) as the RTC implementation and `ws` as the WebSocket.
  * `createNodePeerSystem(options)` is `createPeerSystem` with those two filled in. @roamhq/wrtc is an
  * optional peer dependency, loaded only when it is used (./wrtc.ts).
+ *
+ * @module peerstate/node
  */
 import { WebSocket } from 'ws';
 import type { WebSocketConstructor } from '../signaling/transport.js';

@@ -1,5 +1,7 @@
 /**
  * peerstate/server: the embedded signaling server (rooms, presence, relay) for Node.
+ *
+ * @module peerstate/server
  */
 
 export type { ClusterOptions, ClusterStats } from './cluster.js';

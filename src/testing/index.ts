@@ -6,6 +6,8 @@
  * - `peerPaths()` and `createPeerDriver()`: paths generated from the peer chart that together reach
  *   every state and transition, played on a peer system on those fakes.
  * - `ChartExplorer`, `ChartCoverage`, `createWorld()`, `playPath()`: the same for any chart and model.
+ *
+ * @module peerstate/testing
  */
 
 export type { Membership } from '../protocol/room-registry.js';
