@@ -255,7 +255,7 @@ function remoteDescriptionInput({ context, event }: { context: PeerContext; even
  * The peer chart (XState v5 machine, id `peer`): input `PeerInput`, context `PeerContext`, events
  * `PeerEvent`, emitted `PeerEmitted`; its public state is `peerStateOf(snapshot)`. Negotiation follows
  * MDN's perfect negotiation; candidates trickle (RFC 8838). Every actor, action and guard that touches
- * the RTCPeerConnection, the data channel or the outbox throws until supplied with
+ * the RTCPeerConnection, the data channel, the outbox or the heartbeat throws until supplied with
  * `peerMachine.provide` (src/peer/actors.ts supplies them); the delays are defaults, in ms.
  */
 export const peerMachine = setup({

@@ -76,9 +76,9 @@ export type SystemEvent =
 
 /**
  * Events the system actor emits to its observers (`actor.on(type, handler)`): `peerSpawned`;
- * `staleSignal` (a signal of another session generation than the open one, dropped); `refusedPeer`
- * (a signal from a peer with no actor was refused, see `PeerRefusal`); `serverError` (an `error` frame
- * of the server).
+ * `staleSignal` (a frame of a signaling session other than the open one, dropped unread);
+ * `refusedPeer` (a signal from a peer with no actor was refused, see `PeerRefusal`); `serverError` (an
+ * `error` frame of the server).
  */
 export type SystemEmitted =
   /**
