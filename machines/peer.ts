@@ -253,6 +253,13 @@ function remoteDescriptionInput({ context, event }: { context: PeerContext; even
   return { key: context.key, connection: context.connection, description: event.description };
 }
 
+/**
+ * The peer chart (XState v5 machine, id `peer`): input `PeerInput`, context `PeerContext`, events
+ * `PeerEvent`, emitted `PeerEmitted`; its public state is `peerStateOf(snapshot)`. Negotiation follows
+ * MDN's perfect negotiation; candidates trickle (RFC 8838). Every actor, action and guard that touches
+ * the RTCPeerConnection, the data channel, the outbox or the heartbeat throws until supplied with
+ * `peerMachine.provide` (src/peer/actors.ts supplies them); the delays are defaults, in ms.
+ */
 export const peerMachine = setup({
   types: {
     context: {} as PeerContext,
@@ -521,6 +528,7 @@ export const peerMachine = setup({
   },
 }).createMachine({
   id: 'peer',
+  /** The input, before any attempt: no pc yet (connection 0), nothing buffered, no remote seen. */
   context: ({ input }) => ({
     ...input,
     generation: 0,
@@ -540,6 +548,7 @@ export const peerMachine = setup({
   }),
   invoke: {
     src: 'peerResources',
+    /** Whose resources: this actor's key, the remote's id and this actor's instance. */
     input: ({ context }) => ({ key: context.key, remoteId: context.remoteId, instance: context.instance }),
   },
   initial: 'idle',
@@ -633,6 +642,7 @@ export const peerMachine = setup({
       invoke: {
         id: 'pc',
         src: 'peerConnection',
+        /** Which pc: this actor's key and the connection number it is created for. */
         input: ({ context }) => ({ key: context.key, connection: context.connection }),
       },
       initial: 'connecting',

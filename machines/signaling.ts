@@ -51,6 +51,12 @@ export type SessionEvent =
   | { type: 'SESSION.UNSENT'; generation: number; to: string; reason: string }
   | { type: 'SESSION.CLOSED'; generation: number; code: number; reason: string };
 
+/**
+ * Events the signaling chart accepts: from the system, `CONNECT` (open the first session), `CLOSE`
+ * (end for good), `RETRY` (end the backoff wait at once), `SWITCH` (move to `url` now) and
+ * `SIGNALING.SEND` (transmit `signal` to peer `to` if `generation` is the open session's, else drop
+ * and emit `signalDropped`); and the session actor's `SessionEvent`s.
+ */
 export type SignalingEvent =
   | { type: 'CONNECT' }
   | { type: 'CLOSE' }
@@ -70,6 +76,14 @@ export type SignalingEmitted =
   | { type: 'signalDropped'; to: string; generation: number; currentGeneration: number }
   | { type: 'invalidFrame'; generation: number; reason: string };
 
+/**
+ * The signaling chart (XState v5 machine, id `signaling`): input `SignalingInput`, context
+ * `SignalingContext`, events `SignalingEvent`; emits `SignalingEmitted` and sends
+ * `SignalingParentEvent`s to its parent. Its `session` actor throws until supplied with
+ * `signalingMachine.provide`; its `reconnectBackoff` delay is 1000 ms until supplied. src/system.ts
+ * supplies both: the WebSocket session of src/signaling/transport.ts and the wait of the
+ * `signalingReconnectPolicy` option.
+ */
 export const signalingMachine = setup({
   types: {
     context: {} as SignalingContext,
@@ -149,6 +163,7 @@ export const signalingMachine = setup({
   },
 }).createMachine({
   id: 'signaling',
+  /** The input, before the first session: generation 0, no failed attempt. */
   context: ({ input }) => ({ ...input, generation: 0, attempt: 0 }),
   initial: 'disconnected',
   on: {

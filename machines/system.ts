@@ -17,6 +17,7 @@ import { peerMachine } from './peer.js';
 import type { SignalingParentEvent } from './signaling.js';
 import { signalingMachine } from './signaling.js';
 
+/** Input of the system chart: who we are, where to sign in, and the bounds on peers. */
 export interface SystemInput {
   /** Our peer id. */
   localId: string;
@@ -43,6 +44,7 @@ export interface SystemInput {
 /** Why a signal from a peer we hold no actor for was refused. */
 export type PeerRefusal = 'max-peers' | 'max-pending-incoming' | 'not-accepted';
 
+/** The system actor's context: its input, and the bookkeeping of peer actors and of the open session. */
 export interface SystemContext extends SystemInput {
   /** Integer child id of the next peer actor (from 1: 0 is the signaling actor's). */
   nextKey: number;
@@ -54,6 +56,13 @@ export interface SystemContext extends SystemInput {
   incoming: Record<string, true>;
 }
 
+/**
+ * Events the system chart accepts: `CONNECT` (the peer's one actor, spawned if there is none, is told
+ * to connect), `CLOSE_PEER` and `RETRY_PEER` (passed to that actor as `CLOSE` and `RETRY`), `STOP`
+ * (every peer closes, then the signaling session; the system ends in `stopped`),
+ * `SIGNALING.START`/`RETRY`/`SWITCH` (passed to the signaling actor as `CONNECT`/`RETRY`/`SWITCH`), the
+ * signaling actor's `SignalingParentEvent`s, and XState's `xstate.done.actor.*` of a finished child.
+ */
 export type SystemEvent =
   | { type: 'CONNECT'; peerId: string }
   | { type: 'CLOSE_PEER'; peerId: string }
@@ -65,6 +74,12 @@ export type SystemEvent =
   | SignalingParentEvent
   | { type: 'xstate.done.actor.*'; actorId: string };
 
+/**
+ * Events the system actor emits to its observers (`actor.on(type, handler)`): `peerSpawned`;
+ * `staleSignal` (a frame of a signaling session other than the open one, dropped unread);
+ * `refusedPeer` (a signal from a peer with no actor was refused, see `PeerRefusal`); `serverError` (an
+ * `error` frame of the server).
+ */
 export type SystemEmitted =
   /**
    * A peer actor was spawned (its `systemId` is `peerSystemId(peerId)`): `incoming` when an inbound
@@ -203,6 +218,13 @@ const toPeer =
   ({ system }: { system: Registry }) =>
     peerOf(system, peerId) as AnyActorRef;
 
+/**
+ * The system chart (XState v5 machine, id `system`), the root actor: input `SystemInput`, context
+ * `SystemContext`, events `SystemEvent`, emitted `SystemEmitted`. It invokes `signalingMachine` and
+ * spawns one `peerMachine` actor per remote peer. `createPeerSystem` (src/system.ts) runs it with
+ * the implementations supplied through `provide`, and its accept policy as the `isAccepted` guard
+ * (here: everyone).
+ */
 export const systemMachine = setup({
   types: {
     context: {} as SystemContext,
@@ -346,12 +368,14 @@ export const systemMachine = setup({
   },
 }).createMachine({
   id: 'system',
+  /** The input, with no peer actor yet and no open session. */
   context: ({ input }) => ({ ...input, nextKey: 1, generation: -1, present: {}, incoming: {} }),
   invoke: {
     // Integer-like child id: see SIGNALING_CHILD_ID.
     id: '0',
     systemId: 'signaling',
     src: 'signaling',
+    /** Where and as whom the signaling actor signs in: our peer id, the URL(s) and the room. */
     input: ({ context }) => ({
       url: context.url,
       ...(context.urls ? { urls: context.urls } : {}),

@@ -2,6 +2,8 @@
  * Node entry: @roamhq/wrtc (libwebrtc) as the RTC implementation and `ws` as the WebSocket.
  * `createNodePeerSystem(options)` is `createPeerSystem` with those two filled in. @roamhq/wrtc is an
  * optional peer dependency, loaded only when it is used (./wrtc.ts).
+ *
+ * @module peerstate/node
  */
 import { WebSocket } from 'ws';
 import type { WebSocketConstructor } from '../signaling/transport.js';
@@ -31,5 +33,8 @@ export function createNodePeerSystem(options: NodePeerSystemOptions): PeerSystem
 export * from '../index.js';
 export { createInspectionRecorder, type InspectionRecorder } from './inspection-recorder.js';
 export { type Inspector, type InspectorOptions, startInspector } from './inspector/inspector.js';
-export { type Replay, startReplay } from './inspector/replay.js';
+export type { PageServerOptions } from './inspector/page-server.js';
+export type { ChartFigures } from './inspector/peer-view.js';
+export { type Recording, type Replay, startReplay } from './inspector/replay.js';
+export type { PeerFigures, TimelineEntry } from './inspector/views.js';
 export { loadNodeDatachannel, loadWerift } from './optional-stacks.js';

@@ -137,10 +137,44 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({ v, type: z.literal('error'), code: serverErrorCodeSchema, message: text(1024) }),
 ]);
 
+/**
+ * A session description as signaled: `{ type: 'offer' | 'answer'; sdp: string }`, the
+ * RTCSessionDescriptionInit of webrtc-pc §4.8.1 without `pranswer` and `rollback`. `sdp` is at most
+ * 49,152 characters (`LIMITS.maxSdpChars`).
+ */
 export type Description = z.infer<typeof descriptionSchema>;
+/**
+ * An ICE candidate as signaled: `{ candidate: string; sdpMid?: string | null; sdpMLineIndex?: number |
+ * null; usernameFragment?: string | null }`, the RTCIceCandidateInit of webrtc-pc §4.8.2. Bounds:
+ * `candidate` at most 1024 characters (`LIMITS.maxCandidateChars`), `sdpMid` 64, `usernameFragment`
+ * 256, `sdpMLineIndex` an integer 0-1024.
+ */
 export type Candidate = z.infer<typeof candidateSchema>;
+/**
+ * What one peer sends another through the server, by `type`:
+ * - `description` `{ description: Description }`: an offer or an answer.
+ * - `candidate` `{ candidate: Candidate | null }`: a trickled candidate (`null`: end-of-candidates,
+ *   RFC 8838).
+ * - `hello`: the polite side asks for a connection, so that an impolite side with no actor yet starts
+ *   one and makes the offer (MDN perfect negotiation).
+ * - `bye` `{ recipient?: string }`: the sender closed its side on purpose; `recipient` is the
+ *   `instance` of the peer actor it hangs up on, when known.
+ *
+ * Each may carry `instance` (at most 64 characters: the sending peer actor) and `connection` (an
+ * integer 0 to 2^31 numbering the sender's RTCPeerConnections towards this peer; absent means 0).
+ */
 export type Signal = z.infer<typeof signalSchema>;
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
+/**
+ * A frame the server sends, by `type`; each carries `v: 1` (`PROTOCOL_VERSION`). Peer ids and rooms
+ * are 1-128 printable ASCII characters without spaces.
+ * - `welcome` `{ room; peerId; peers: string[] }`: the join was taken; `peers` are the others present.
+ * - `presence` `{ peerId; present: boolean }`: a peer joined or left the room.
+ * - `signal` `{ from; signal: Signal }`: a signal relayed from the peer `from`.
+ * - `error` `{ code; message }`: a refusal; `code` is `invalid-frame`, `frame-too-large`, `not-joined`,
+ *   `already-joined`, `unknown-peer`, `rate-limited` or `unavailable`; `message` at most 1024
+ *   characters.
+ */
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 export type ServerErrorCode = z.infer<typeof serverErrorCodeSchema>;
 

@@ -76,7 +76,10 @@ export interface RTCOfferOptions {
  * An event handler attribute. Declared through a method so that its parameter is compared both
  * ways: a platform handler typed for its own, richer event class still fits.
  */
-export type EventHandler<E> = { handle(event: E): void }['handle'];
+export type EventHandler<E> = {
+  /** Called with the event; its return value is ignored. */
+  handle(event: E): void;
+}['handle'];
 
 /** The part of RTCDataChannel (webrtc-pc §6.2) peerstate uses. */
 export interface RTCDataChannel {
@@ -86,14 +89,19 @@ export interface RTCDataChannel {
   readonly bufferedAmount: number;
   /** `bufferedamountlow` fires when `bufferedAmount` falls to this, in bytes. */
   bufferedAmountLowThreshold: number;
+  /** Fires when the channel opens: `readyState` is `open` and `send` may be called. */
   onopen: EventHandler<unknown> | null;
+  /** Fires once the channel is closed (`readyState` `closed`), whichever side closed it. */
   onclose: EventHandler<unknown> | null;
   /** Fires with an RTCErrorEvent, whose `error` says what failed. */
   onerror: EventHandler<{ error?: { message?: string; errorDetail?: string } }> | null;
+  /** Fires for each message received: `data` is a string, or binary data as `binaryType` says. */
   onmessage: EventHandler<{ data: unknown }> | null;
+  /** Listens for `bufferedamountlow`: `bufferedAmount` fell to `bufferedAmountLowThreshold` or below. */
   addEventListener(type: 'bufferedamountlow', listener: () => void): void;
   /** Throws InvalidStateError unless `readyState` is `open`, OperationError when the queue is full. */
   send(data: string | ArrayBuffer | ArrayBufferView): void;
+  /** Starts closing the channel (`readyState` `closing`, then `closed`); does nothing once closed. */
   close(): void;
 }
 
@@ -111,13 +119,29 @@ export interface RTCPeerConnection {
   readonly signalingState: RTCSignalingState;
   /** The SCTP transport once negotiated; `maxMessageSize` is in bytes (webrtc-pc §6.1.1). */
   readonly sctp: { readonly maxMessageSize: number } | null;
+  /** Fires for each local candidate gathered; `null`: gathering ended (end-of-candidates, RFC 8838). */
   onicecandidate: EventHandler<{ candidate: RTCIceCandidate | null }> | null;
+  /** Fires when `connectionState` changes. */
   onconnectionstatechange: EventHandler<unknown> | null;
+  /** Creates a data channel named `label`. Throws InvalidStateError once the connection is closed. */
   createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel;
+  /** Creates an offer; `iceRestart` asks for new ICE credentials. Rejects (InvalidStateError) once closed. */
   createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit>;
+  /**
+   * Creates an answer to the remote offer. Rejects with InvalidStateError unless `signalingState` is
+   * `have-remote-offer` or `have-local-pranswer`.
+   */
   createAnswer(): Promise<RTCSessionDescriptionInit>;
+  /** Applies a local description (`rollback` goes back to `stable`); rejects if `signalingState` forbids it. */
   setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void>;
+  /** Applies the remote offer or answer; rejects if `signalingState` forbids it or the SDP is refused. */
   setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void>;
+  /**
+   * Applies a remote candidate (trickle ICE, RFC 8838); without one, or with an empty `candidate`,
+   * marks end-of-candidates. Rejects with InvalidStateError while there is no remote description,
+   * OperationError when the candidate cannot be applied.
+   */
   addIceCandidate(candidate?: RTCIceCandidateInit): Promise<void>;
+  /** Closes the connection, its transports and channels; `connectionState` becomes `closed`. Idempotent. */
   close(): void;
 }

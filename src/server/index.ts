@@ -1,7 +1,11 @@
 /**
  * peerstate/server: the embedded signaling server (rooms, presence, relay) for Node, and join
  * tokens for its `authenticate` hook.
+ *
+ * @module peerstate/server
  */
+
+export type { ClusterOptions, ClusterStats } from './cluster.js';
 export {
   type Authenticate,
   createJoinToken,

@@ -19,12 +19,19 @@ type EventHandler<E> = { handle(event: E): void }['handle'];
 
 /** The part of the WebSocket API (WHATWG / `ws`) the session uses. */
 export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed (WHATWG WebSocket). */
   readonly readyState: number;
+  /** Sends one text frame. Called only while `readyState` is 1 (open); a socket may throw otherwise. */
   send(data: string): void;
+  /** Starts the closing handshake with a close `code` (1000 when the session ends) and a `reason`. */
   close(code?: number, reason?: string): void;
+  /** Fires when the handshake succeeded: the session sends its `join` frame then. */
   onopen: EventHandler<unknown> | null;
+  /** Fires for each frame received; a `data` that is not a string is refused as a binary frame. */
   onmessage: EventHandler<{ data: unknown }> | null;
+  /** Fires once the socket is closed, with the close code and reason (1006: closed abnormally). */
   onclose: EventHandler<{ code: number; reason: string }> | null;
+  /** Fires on a failure; ignored, since `close` always follows and is what the session acts on. */
   onerror: EventHandler<unknown> | null;
 }
 

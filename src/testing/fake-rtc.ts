@@ -46,9 +46,13 @@ export class FakeDataChannel extends EventTarget {
   bufferedAmountLowThreshold = 0;
   /** Every frame passed to `send`, in order. */
   readonly sent: (string | ArrayBuffer | ArrayBufferView)[] = [];
+  /** Called by `open()`. */
   onopen: ((event: Event) => void) | null = null;
+  /** Called by `closeFromRemote()` (not by `close()`, which only starts closing). */
   onclose: ((event: Event) => void) | null = null;
+  /** Called by `receive(data)` with a MessageEvent whose `data` is that frame. */
   onmessage: ((event: MessageEvent) => void) | null = null;
+  /** Called by `error()` with an RTCErrorEvent-like event. */
   onerror: ((event: Event) => void) | null = null;
   private failures: Error[] = [];
 
@@ -78,6 +82,7 @@ export class FakeDataChannel extends EventTarget {
     this.failures.push(error);
   }
 
+  /** Starts closing: `readyState` becomes `closing` (unless closed); `closeFromRemote()` finishes it. */
   close(): void {
     if (this.readyState === 'closed') return;
     this.readyState = 'closing';
@@ -131,7 +136,6 @@ export class FakeDataChannel extends EventTarget {
 
 let instanceCount = 0;
 
-/** The scripted fake RTCPeerConnection. */
 /** Observers of a fake RTC implementation, e.g. to hand every pending operation to a scheduler. */
 export interface FakeRtcHooks {
   /** A pc was constructed. */
@@ -146,6 +150,12 @@ export interface FakeRtcHooks {
   ): void;
 }
 
+/**
+ * The scripted fake RTCPeerConnection: each asynchronous method records a `PendingOperation` and
+ * returns its promise, which stays pending until the test settles it (`settle`, `pending`,
+ * `operations`); its effects on the state (descriptions, `signalingState`, applied candidates) happen
+ * when it resolves. Events fire only from the test's calls (`gatherCandidate`, `setConnectionState`).
+ */
 export class FakeRTCPeerConnection {
   /** Observers set by `createFakeRtc({ hooks })`. */
   hooks: FakeRtcHooks = {};
@@ -167,8 +177,11 @@ export class FakeRTCPeerConnection {
   closed = false;
   /** How many times `close()` was called (it is idempotent; RC-2, RC-7 count cleanups). */
   closeCalls = 0;
+  /** Called by `gatherCandidate(candidate)`; `null` is end-of-candidates (RFC 8838). */
   onicecandidate: ((event: { candidate: RTCIceCandidateInit | null }) => void) | null = null;
+  /** Called by `setConnectionState(state)`. */
   onconnectionstatechange: ((event: Event) => void) | null = null;
+  /** Never called by the fake: present because the binding may set it. */
   onnegotiationneeded: ((event: Event) => void) | null = null;
 
   constructor(configuration?: RTCConfiguration) {
@@ -180,21 +193,32 @@ export class FakeRTCPeerConnection {
     return `u${this.instance}g${this.iceGeneration}`;
   }
 
+  /** Creates a `FakeDataChannel` (`connecting`), appended to `channels`; its sends reach `hooks.onSend`. */
   createDataChannel(label: string, init?: RTCDataChannelInit): FakeDataChannel {
     const channel = new FakeDataChannel(label, init, (frame) => this.hooks.onSend?.(this, channel, frame));
     this.channels.push(channel);
     return channel;
   }
 
+  /**
+   * Starts a pending `createOffer`; resolved, it gives a fake offer whose SDP carries `usernameFragment`.
+   * `iceRestart` bumps `iceGeneration` at once (a new ufrag).
+   */
   createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit> {
     if (options?.iceRestart) this.iceGeneration++;
     return this.start('createOffer', [options], () => ({ type: 'offer', sdp: this.fakeSdp('offer') }));
   }
 
+  /** Starts a pending `createAnswer`; resolved, it gives a fake answer (whatever `signalingState` is). */
   createAnswer(): Promise<RTCSessionDescriptionInit> {
     return this.start('createAnswer', [], () => ({ type: 'answer', sdp: this.fakeSdp('answer') }));
   }
 
+  /**
+   * Starts a pending `setLocalDescription`. Resolved, it applies `description`: an offer moves to
+   * `have-local-offer`, an answer to `stable`, a `rollback` clears `localDescription` and returns to
+   * `stable`; without a description it changes nothing.
+   */
   setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
     return this.start('setLocalDescription', [description], () => {
       if (description?.type === 'rollback') {
@@ -208,6 +232,10 @@ export class FakeRTCPeerConnection {
     });
   }
 
+  /**
+   * Starts a pending `setRemoteDescription`; resolved, it sets `remoteDescription`: an offer moves to
+   * `have-remote-offer`, an answer to `stable`.
+   */
   setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
     return this.start('setRemoteDescription', [description], () => {
       this.remoteDescription = description;
@@ -216,6 +244,7 @@ export class FakeRTCPeerConnection {
     });
   }
 
+  /** Starts a pending `addIceCandidate`; resolved, the candidate (or `null`) joins `appliedCandidates`. */
   addIceCandidate(candidate?: RTCIceCandidateInit | null): Promise<void> {
     return this.start('addIceCandidate', [candidate ?? null], () => {
       this.appliedCandidates.push(candidate ?? null);
@@ -223,6 +252,7 @@ export class FakeRTCPeerConnection {
     });
   }
 
+  /** Counts the call; the first closes the pc and its channels (states `closed`). Pending operations stay. */
   close(): void {
     this.closeCalls++;
     if (this.closed) return;

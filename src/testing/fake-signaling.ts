@@ -9,9 +9,13 @@ import type { ServerFrame } from '../protocol/signals.js';
 import { parseClientFrame } from '../protocol/signals.js';
 import type { WebSocketConstructor, WebSocketLike } from '../signaling/transport.js';
 
-interface Queued {
+/** A frame waiting in the hub's queue until the test delivers it. */
+export interface Queued {
+  /** The socket the frame came from (client → hub) or goes to (hub → client). */
   socket: FakeWebSocket;
+  /** Delivers it: the hub takes the client frame, or the socket gets the server frame if still open. */
   deliver: () => void;
+  /** `<from> → <to> <frame JSON>`, e.g. `alice → hub {"type":"join",...}`; `deliver(filter)` tests it. */
   describe: string;
 }
 
@@ -108,10 +112,15 @@ export class FakeSignalingHub {
 
 /** A fake WebSocket bound to a hub. States as in the WHATWG WebSocket: 0 connecting, 1 open, 3 closed. */
 export class FakeWebSocket implements WebSocketLike {
+  /** 0 connecting, 1 open, 3 closed (this fake never reports 2, closing). */
   readyState = 0;
+  /** Called by `acceptOpen()`. */
   onopen: ((event: unknown) => void) | null = null;
+  /** Called when the test delivers a server frame to this open socket; `data` is the frame's JSON text. */
   onmessage: ((event: { data: unknown }) => void) | null = null;
+  /** Called by `close()` and `closeFromServer()` with the close code and reason. */
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  /** Never called by the fake: its failures are closes (`closeFromServer`). */
   onerror: ((event: unknown) => void) | null = null;
   /** Frames sent by the client, in order. */
   readonly sentFrames: string[] = [];
@@ -134,12 +143,14 @@ export class FakeWebSocket implements WebSocketLike {
     return this.joined?.peerId ?? `socket#${this.hub.sockets.indexOf(this)}`;
   }
 
+  /** Queues the frame for the hub (and records it in `sentFrames`). Throws InvalidStateError unless open. */
   send(data: string): void {
     if (this.readyState !== 1) throw new DOMException('WebSocket is not open', 'InvalidStateError');
     this.sentFrames.push(data);
     this.hub.enqueueFromClient(this, data);
   }
 
+  /** Closes at once (no handshake): leaves the room and calls `onclose`. Does nothing once closed. */
   close(code = 1000, reason = ''): void {
     if (this.readyState === 3) return;
     this.readyState = 3;

@@ -6,7 +6,11 @@
  * - `peerPaths()` and `createPeerDriver()`: paths generated from the peer chart that together reach
  *   every state and transition, played on a peer system on those fakes.
  * - `ChartExplorer`, `ChartCoverage`, `createWorld()`, `playPath()`: the same for any chart and model.
+ *
+ * @module peerstate/testing
  */
+
+export type { Membership } from '../protocol/room-registry.js';
 export type {
   ChartModel,
   Environment,
@@ -20,8 +24,9 @@ export { eventKey } from './chart-model.js';
 export type { ChartTargets, CoverageSummary, TransitionTarget } from './coverage.js';
 export { ChartCoverage, chartTargets, coverageOf, transitionKey } from './coverage.js';
 export { ChartExplorer, coveringPaths, pickCovering } from './explorer.js';
-export type { FakeRtc, PendingOperation } from './fake-rtc.js';
+export type { FakeRtc, FakeRtcHooks, PendingOperation } from './fake-rtc.js';
 export { createFakeRtc, FakeDataChannel, FakeRTCPeerConnection } from './fake-rtc.js';
+export type { Queued } from './fake-signaling.js';
 export { createFakeSignaling, FakeSignalingHub, FakeWebSocket } from './fake-signaling.js';
 export { describePath, formatValue } from './path-description.js';
 export type { Executor, PathPlayer } from './path-player.js';

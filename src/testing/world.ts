@@ -20,6 +20,7 @@ import { createFakeSignaling } from './fake-signaling.js';
 
 /** Advances the (fake) timers the runtime uses. */
 export interface Clock {
+  /** Moves the timers on by `ms` milliseconds, firing those due (e.g. `vi.advanceTimersByTimeAsync`). */
   advance(ms: number): Promise<void> | void;
 }
 

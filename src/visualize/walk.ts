@@ -218,7 +218,8 @@ function keyOf(sourceId: string, eventType: string, index: number): string {
  * The stable identity of a transition definition: `<source state id>:<event type, or "(always)">:<index
  * in its guarded list>`, e.g. `m.a:GO:1` for the second entry of `GO` in state `a`. The same for a chart and its
  * `.provide()` copies, so transitions that XState reports while an actor runs (inspection's
- * `_transitions`) match the {@link ChartTransition.key} of the chart's graph.
+ * `_transitions`) match the keys of the chart's graph (`ChartTransition.key`, which `chartTargets`
+ * copies into each `TransitionTarget.key`).
  */
 export function transitionKey(transition: AnyTransitionDefinition): string {
   const source = transition.source;

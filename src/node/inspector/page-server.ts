@@ -37,7 +37,7 @@ export interface InspectorSource {
   receive?(channel: ClientChannel, message: PageMessage): void;
 }
 
-/** Options of {@link servePage}. */
+/** Options of the inspector's page server (`servePage`): where it listens and how many pages it serves. */
 export interface PageServerOptions {
   /** Address to bind. Default 127.0.0.1 (loopback only). */
   host?: string;
