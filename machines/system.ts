@@ -10,7 +10,7 @@
  */
 
 import type { AnyActorRef } from 'xstate';
-import { assertEvent, assign, emit, enqueueActions, sendTo, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, sendParent, sendTo, setup } from 'xstate';
 import type { Signal } from '../src/protocol/signals.js';
 import type { PeerEvent, PeerInput } from './peer.js';
 import { peerMachine } from './peer.js';
@@ -38,6 +38,17 @@ export interface SystemInput {
   maxPeers: number;
   /** Peer actors that a remote started (not `connect`) and that are not `connected` yet, at most. */
   maxPendingIncoming: number;
+  /**
+   * Attempts we start that negotiate at once, at most; the others wait in `discovering.queued`, in
+   * request order. Answers to a remote's hello or offer never wait, but hold a slot while they run.
+   */
+  maxConcurrentNegotiations: number;
+}
+
+/** A peer actor waiting for a turn to negotiate: its child id and remote peer id. */
+export interface AdmissionRequest {
+  key: string;
+  peerId: string;
 }
 
 /** Why a signal from a peer we hold no actor for was refused. */
@@ -52,6 +63,10 @@ export interface SystemContext extends SystemInput {
   present: Record<string, true>;
   /** Child ids of the peer actors a remote started (spawned by an inbound signal), while they run. */
   incoming: Record<string, true>;
+  /** Child ids of the peer actors negotiating a pc now (admitted, or answering a remote): the slots held. */
+  negotiating: Record<string, true>;
+  /** Peer actors in `discovering.queued`, in request order; admitted first come, first served. */
+  queue: AdmissionRequest[];
 }
 
 export type SystemEvent =
@@ -63,6 +78,9 @@ export type SystemEvent =
   | { type: 'SIGNALING.RETRY' }
   | { type: 'SIGNALING.SWITCH'; url: string }
   | SignalingParentEvent
+  | { type: 'ADMISSION.REQUEST'; key: number; peerId: string }
+  | { type: 'NEGOTIATION.STARTED'; key: number; peerId: string }
+  | { type: 'NEGOTIATION.ENDED'; key: number }
   | { type: 'xstate.done.actor.*'; actorId: string };
 
 export type SystemEmitted =
@@ -197,6 +215,78 @@ function isByeForNobody(signal: Signal, peer: AnyActorRef | undefined, epoch: st
   return signal.recipient !== undefined && signal.recipient !== peerInstance(epoch, peer.id);
 }
 
+/**
+ * The peer chart as the system runs it: a peer in `discovering.queued` asks the system for a turn
+ * (ADMISSION.REQUEST) instead of admitting itself. src/system.ts applies it to the provided peer chart.
+ */
+export function peerAdmittedBySystem<T extends typeof peerMachine>(peer: T): T {
+  return peer.provide({
+    actions: {
+      requestAdmission: sendParent(({ context }) => ({
+        type: 'ADMISSION.REQUEST' as const,
+        key: context.key,
+        peerId: context.remoteId,
+      })),
+    },
+  }) as T;
+}
+
+/**
+ * Admission bookkeeping after a change: `release` frees a slot or withdraws a request (a peer whose
+ * negotiation ended, or that is gone), `hold` takes a slot without waiting (a negotiation that
+ * started), `request` joins the queue. Then queued peers whose remote is present are admitted, in
+ * request order, while fewer than `maxConcurrentNegotiations` hold a slot; a queued peer whose
+ * remote is absent keeps its place and lets the next one by.
+ */
+export function nextAdmission(
+  context: Pick<SystemContext, 'negotiating' | 'queue' | 'maxConcurrentNegotiations'>,
+  present: Record<string, true>,
+  change: { release?: string; hold?: string; request?: AdmissionRequest },
+): { negotiating: Record<string, true>; queue: AdmissionRequest[]; admitted: AdmissionRequest[] } {
+  let { negotiating, queue } = context;
+  const gone = change.release ?? change.hold;
+  if (gone !== undefined && queue.some((r) => r.key === gone)) queue = queue.filter((r) => r.key !== gone);
+  if (change.release !== undefined && negotiating[change.release]) {
+    const { [change.release]: _released, ...rest } = negotiating;
+    negotiating = rest;
+  }
+  if (change.hold !== undefined && !negotiating[change.hold])
+    negotiating = { ...negotiating, [change.hold]: true };
+  const request = change.request;
+  if (request && !negotiating[request.key] && !queue.some((r) => r.key === request.key))
+    queue = [...queue, request];
+  const admitted: AdmissionRequest[] = [];
+  let free = context.maxConcurrentNegotiations - Object.keys(negotiating).length;
+  if (free > 0 && queue.length > 0) {
+    const waiting: AdmissionRequest[] = [];
+    for (const r of queue) {
+      if (free > 0 && present[r.peerId]) {
+        admitted.push(r);
+        free--;
+      } else waiting.push(r);
+    }
+    if (admitted.length > 0) {
+      negotiating = { ...negotiating, ...Object.fromEntries(admitted.map((r) => [r.key, true as const])) };
+      queue = waiting;
+    }
+  }
+  return { negotiating, queue, admitted };
+}
+
+/** The `nextAdmission` change an event asks for. */
+function admissionChange(event: SystemEvent): Parameters<typeof nextAdmission>[2] {
+  switch (event.type) {
+    case 'ADMISSION.REQUEST':
+      return { request: { key: String(event.key), peerId: event.peerId } };
+    case 'NEGOTIATION.STARTED':
+      return { hold: String(event.key) };
+    case 'NEGOTIATION.ENDED':
+      return { release: String(event.key) };
+    default:
+      return {};
+  }
+}
+
 /** Peer ref resolver for `sendTo`, evaluated when the event is sent (after a spawn in the same step). */
 const toPeer =
   (peerId: string) =>
@@ -210,7 +300,7 @@ export const systemMachine = setup({
     input: {} as SystemInput,
     emitted: {} as SystemEmitted,
   },
-  actors: { signaling: signalingMachine, peer: peerMachine },
+  actors: { signaling: signalingMachine, peer: peerAdmittedBySystem(peerMachine) },
   actions: {
     /**
      * CONNECT: the peer's one actor is told to connect; it is spawned first if there is none (RC-9).
@@ -294,6 +384,24 @@ export const systemMachine = setup({
       }
     }),
     loseSession: assign({ generation: -1, present: {} }),
+    /**
+     * Admission control: a request joins the queue, a negotiation that started holds a slot, one that
+     * ended frees it, a finished peer leaves both; then queued peers are admitted (ADMITTED) while
+     * slots are free (`nextAdmission`). Also run when presence changes: a queued peer waits for its remote.
+     */
+    admit: enqueueActions(({ context, event, enqueue, system }) => {
+      const change =
+        event.type === 'xstate.done.actor.*'
+          ? { release: (event as { actorId: string }).actorId }
+          : admissionChange(event);
+      const { negotiating, queue, admitted } = nextAdmission(context, context.present, change);
+      if (negotiating !== context.negotiating || queue !== context.queue)
+        enqueue.assign({ negotiating, queue });
+      for (const { peerId } of admitted) {
+        const peer = peerOf(system, peerId);
+        if (peer) enqueue.sendTo(peer, { type: 'ADMITTED' });
+      }
+    }),
     reportStaleSignal: emit(({ context, event }) => ({
       type: 'staleSignal' as const,
       from: peerIdOf(event),
@@ -346,7 +454,15 @@ export const systemMachine = setup({
   },
 }).createMachine({
   id: 'system',
-  context: ({ input }) => ({ ...input, nextKey: 1, generation: -1, present: {}, incoming: {} }),
+  context: ({ input }) => ({
+    ...input,
+    nextKey: 1,
+    generation: -1,
+    present: {},
+    incoming: {},
+    negotiating: {},
+    queue: [],
+  }),
   invoke: {
     // Integer-like child id: see SIGNALING_CHILD_ID.
     id: '0',
@@ -369,15 +485,18 @@ export const systemMachine = setup({
         CONNECT: { actions: 'connectPeer' },
         CLOSE_PEER: { actions: 'closePeer' },
         RETRY_PEER: { actions: 'retryPeer' },
-        'SIGNALING.OPEN': { actions: ['adoptSession', 'announcePresentPeers'] },
+        'SIGNALING.OPEN': { actions: ['adoptSession', 'announcePresentPeers', 'admit'] },
+        'ADMISSION.REQUEST': { actions: 'admit' },
+        'NEGOTIATION.STARTED': { actions: 'admit' },
+        'NEGOTIATION.ENDED': { actions: 'admit' },
         'SIGNALING.LOST': { actions: 'loseSession' },
         'SIGNALING.FRAME': [
           { guard: 'isStale', actions: 'reportStaleSignal' },
-          { guard: 'isPresenceFrame', actions: 'updatePresence' },
+          { guard: 'isPresenceFrame', actions: ['updatePresence', 'admit'] },
           { guard: 'isErrorFrame', actions: 'reportServerError' },
           { guard: 'isSignalFrame', actions: 'routeSignal' },
         ],
-        'xstate.done.actor.*': { guard: 'isPeerActor', actions: 'stopFinishedPeer' },
+        'xstate.done.actor.*': { guard: 'isPeerActor', actions: ['stopFinishedPeer', 'admit'] },
         STOP: { target: 'stopping', actions: 'closeAll' },
       },
     },
