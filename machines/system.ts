@@ -390,10 +390,9 @@ export const systemMachine = setup({
      * slots are free (`nextAdmission`). Also run when presence changes: a queued peer waits for its remote.
      */
     admit: enqueueActions(({ context, event, enqueue, system }) => {
+      // A finished peer (xstate.done.actor.<child id>) leaves the queue and frees its slot.
       const change =
-        event.type === 'xstate.done.actor.*'
-          ? { release: (event as { actorId: string }).actorId }
-          : admissionChange(event);
+        'actorId' in event ? { release: (event as { actorId: string }).actorId } : admissionChange(event);
       const { negotiating, queue, admitted } = nextAdmission(context, context.present, change);
       if (negotiating !== context.negotiating || queue !== context.queue)
         enqueue.assign({ negotiating, queue });
