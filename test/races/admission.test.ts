@@ -38,6 +38,26 @@ async function linkFrom(offerer: FakeRTCPeerConnection, answerer: string): Promi
   await link(offerer, pcB);
 }
 
+/**
+ * a and b with one slot each, each held by an attempt (to x, to y) that makes no progress (nothing
+ * is settled for it); then a connects to b and b to a: both wait in the queue.
+ */
+async function waitingForEachOther() {
+  h = createHarness();
+  const a = await h.system('a', { maxConcurrentNegotiations: 1 });
+  const b = await h.system('b', { maxConcurrentNegotiations: 1 });
+  await h.system('x');
+  await h.system('y');
+  const toX = a.connect('x');
+  const toY = b.connect('y');
+  await flushMicrotasks();
+  const toB = a.connect('b');
+  const toA = b.connect('a');
+  await flushMicrotasks();
+  expect([isQueued(toB), isQueued(toA)]).toEqual([true, true]);
+  return { a, b, toA, toB, toX, toY };
+}
+
 describe('admission control', () => {
   it('AD-1 four connects in one tick, two slots: two negotiate, two wait in discovering.queued and are admitted in request order as negotiations end', async () => {
     h = createHarness();
@@ -74,20 +94,7 @@ describe('admission control', () => {
   });
 
   it('AD-2 two systems each wait to admit the other (every slot held elsewhere): the one admitted first is answered at once, no deadlock', async () => {
-    h = createHarness();
-    const a = await h.system('a', { maxConcurrentNegotiations: 1 });
-    const b = await h.system('b', { maxConcurrentNegotiations: 1 });
-    await h.system('x');
-    await h.system('y');
-    // Each slot is held by an attempt that makes no progress (nothing is settled for it).
-    const toX = a.connect('x');
-    b.connect('y');
-    await flushMicrotasks();
-    const toB = a.connect('b');
-    const toA = b.connect('a');
-    await flushMicrotasks();
-    expect([isQueued(toB), isQueued(toA)]).toEqual([true, true]);
-
+    const { b, toB, toA, toX } = await waitingForEachOther();
     // a's slot frees; a (impolite) offers. b's own slot is still held by y, yet it answers at once.
     toX.close();
     await flushMicrotasks();
@@ -101,19 +108,7 @@ describe('admission control', () => {
   });
 
   it('AD-2 the other way round: the polite side is admitted first, its hello takes the queued impolite side straight to negotiating', async () => {
-    h = createHarness();
-    const a = await h.system('a', { maxConcurrentNegotiations: 1 });
-    const b = await h.system('b', { maxConcurrentNegotiations: 1 });
-    await h.system('x');
-    await h.system('y');
-    a.connect('x');
-    const toY = b.connect('y');
-    await flushMicrotasks();
-    const toB = a.connect('b');
-    const toA = b.connect('a');
-    await flushMicrotasks();
-    expect([isQueued(toB), isQueued(toA)]).toEqual([true, true]);
-
+    const { a, toB, toA, toY } = await waitingForEachOther();
     // b's slot frees; b (polite) says hello and waits for an offer; a's slot is still held by x.
     toY.close();
     await h.deliverAll();
