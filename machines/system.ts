@@ -7,6 +7,10 @@
  * is the actor system's registry (no map copied per spawn), and a peer that reaches `closed` is
  * stopped at once so it leaves nothing in `snapshot.children` (XState keeps finished children until
  * `stopChild`). Pure: the accept policy is a named guard supplied from src/.
+ *
+ * Admission control: at most `maxConcurrentNegotiations` of the attempts we start negotiate at once;
+ * peers in `discovering.queued` are admitted in request order as negotiations end, and an answer to a
+ * remote never waits (so two systems cannot wait on each other). See docs/architecture.md.
  */
 
 import type { AnyActorRef } from 'xstate';
