@@ -104,7 +104,8 @@ async function peerstateMesh(options: MeshOptions, progress: (line: string) => v
       });
       system.errors$.subscribe((e) => {
         if (e.code === 'signaling-dropped') droppedSignals++;
-        if (errors.length < 20) errors.push(`${localId}: ${e.code}: ${e.message}`);
+        if (errors.length < 20 || (e.code === 'signaling-server-error' && errors.length < 40))
+          errors.push(`${localId}: ${e.code}: ${e.message}`);
       });
       systems.push(system);
     }
@@ -127,13 +128,20 @@ async function peerstateMesh(options: MeshOptions, progress: (line: string) => v
         progress(`peerstate: ${states()}, errors ${JSON.stringify(errorCodes)}, ${openDescriptors()} fds`),
       2_000,
     );
-    await within(allConnected(all), timeoutMs, 'mesh: every link connected', () =>
+    // A mesh that does not come up still reports what it reached (the links that connected, below).
+    const complete = await within(allConnected(all), timeoutMs, 'mesh: every link connected', () =>
       [states(), ...errors].join('; '),
-    ).finally(() => clearInterval(ticker));
-    const lastLinkMs = performance.now() - start;
+    )
+      .then(() => true)
+      .catch((error: unknown) => {
+        progress(String(error));
+        return false;
+      })
+      .finally(() => clearInterval(ticker));
+    const lastLinkMs = complete ? performance.now() - start : Number.NaN;
     const descriptorsTotal = openDescriptors();
     const rssPerLinkBytes = (process.memoryUsage().rss - rssBefore) / ((peers * (peers - 1)) / 2);
-    progress(`peerstate: ${all.length / 2} links connected in ${lastLinkMs.toFixed(0)} ms`);
+    if (complete) progress(`peerstate: ${all.length / 2} links connected in ${lastLinkMs.toFixed(0)} ms`);
 
     // One message per link and direction; a link counts when both sides received theirs.
     const got = new Set<PeerHandle>();
@@ -150,9 +158,10 @@ async function peerstateMesh(options: MeshOptions, progress: (line: string) => v
       ),
     );
     for (const h of all) h.send('hi');
+    // Incomplete: the links that did connect get a short while for their messages.
     await within(
       received,
-      timeoutMs,
+      complete ? timeoutMs : 10_000,
       'mesh: one message per link and direction',
       () => `${got.size}/${all.length} received`,
     ).catch((error: unknown) => progress(String(error)));
