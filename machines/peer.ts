@@ -438,7 +438,7 @@ export const peerMachine = setup({
      * at once; the system chart supplies the request (`peerAdmittedBySystem` in machines/system.ts).
      */
     requestAdmission: raise({ type: 'ADMITTED' }),
-    /** Tells the system that this peer negotiates a new pc: it holds a slot, admitted or not (an answer never waits). */
+    /** Tells the system that this peer negotiates a new pc: admitted, or answering its remote (which never waits). */
     reportNegotiationStarted: sendParent(({ context }) => ({
       type: 'NEGOTIATION.STARTED' as const,
       key: context.key,

@@ -44,7 +44,8 @@ export interface SystemInput {
   maxPendingIncoming: number;
   /**
    * Attempts we start that negotiate at once, at most; the others wait in `discovering.queued`, in
-   * request order. Answers to a remote's hello or offer never wait, but hold a slot while they run.
+   * request order. Answers to a remote's hello or offer never wait and take no slot: they are the
+   * other side of an attempt the remote was admitted for.
    */
   maxConcurrentNegotiations: number;
 }
@@ -67,7 +68,7 @@ export interface SystemContext extends SystemInput {
   present: Record<string, true>;
   /** Child ids of the peer actors a remote started (spawned by an inbound signal), while they run. */
   incoming: Record<string, true>;
-  /** Child ids of the peer actors negotiating a pc now (admitted, or answering a remote): the slots held. */
+  /** Child ids of the peer actors admitted and negotiating now: the slots held. */
   negotiating: Record<string, true>;
   /** Peer actors in `discovering.queued`, in request order; admitted first come, first served. */
   queue: AdmissionRequest[];
@@ -237,25 +238,23 @@ export function peerAdmittedBySystem<T extends typeof peerMachine>(peer: T): T {
 
 /**
  * Admission bookkeeping after a change: `release` frees a slot or withdraws a request (a peer whose
- * negotiation ended, or that is gone), `hold` takes a slot without waiting (a negotiation that
- * started), `request` joins the queue. Then queued peers whose remote is present are admitted, in
+ * negotiation ended, or that is gone), `started` withdraws a request without taking a slot (a peer
+ * answering its remote negotiates without one), `request` joins the queue. Then queued peers whose remote is present are admitted, in
  * request order, while fewer than `maxConcurrentNegotiations` hold a slot; a queued peer whose
  * remote is absent keeps its place and lets the next one by.
  */
 export function nextAdmission(
   context: Pick<SystemContext, 'negotiating' | 'queue' | 'maxConcurrentNegotiations'>,
   present: Record<string, true>,
-  change: { release?: string; hold?: string; request?: AdmissionRequest },
+  change: { release?: string; started?: string; request?: AdmissionRequest },
 ): { negotiating: Record<string, true>; queue: AdmissionRequest[]; admitted: AdmissionRequest[] } {
   let { negotiating, queue } = context;
-  const gone = change.release ?? change.hold;
+  const gone = change.release ?? change.started;
   if (gone !== undefined && queue.some((r) => r.key === gone)) queue = queue.filter((r) => r.key !== gone);
   if (change.release !== undefined && negotiating[change.release]) {
     const { [change.release]: _released, ...rest } = negotiating;
     negotiating = rest;
   }
-  if (change.hold !== undefined && !negotiating[change.hold])
-    negotiating = { ...negotiating, [change.hold]: true };
   const request = change.request;
   if (request && !negotiating[request.key] && !queue.some((r) => r.key === request.key))
     queue = [...queue, request];
@@ -283,7 +282,7 @@ function admissionChange(event: SystemEvent): Parameters<typeof nextAdmission>[2
     case 'ADMISSION.REQUEST':
       return { request: { key: String(event.key), peerId: event.peerId } };
     case 'NEGOTIATION.STARTED':
-      return { hold: String(event.key) };
+      return { started: String(event.key) };
     case 'NEGOTIATION.ENDED':
       return { release: String(event.key) };
     default:
@@ -389,8 +388,8 @@ export const systemMachine = setup({
     }),
     loseSession: assign({ generation: -1, present: {} }),
     /**
-     * Admission control: a request joins the queue, a negotiation that started holds a slot, one that
-     * ended frees it, a finished peer leaves both; then queued peers are admitted (ADMITTED) while
+     * Admission control: a request joins the queue, a negotiation that started leaves it, one that
+     * ended frees its slot, a finished peer leaves both; then queued peers are admitted (ADMITTED) while
      * slots are free (`nextAdmission`). Also run when presence changes: a queued peer waits for its remote.
      */
     admit: enqueueActions(({ context, event, enqueue, system }) => {

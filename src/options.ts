@@ -48,8 +48,9 @@ export interface PeerSystemOptions {
    * Attempts we start (`connect`, a retry) that negotiate a new RTCPeerConnection at once, at most;
    * the others wait in `discovering` (chart state `discovering.queued`) and are admitted in request
    * order as negotiations end (connected, failed, closed). Answering a remote's hello or offer never
-   * waits (so two systems cannot wait on each other) but holds a slot while it runs. Bounds the
-   * burst of pcs, descriptors and signals of a mesh started at once. Default 4.
+   * waits and takes no slot (so two systems cannot wait on each other, and remotes that stall their
+   * attempts cannot block ours; `maxPendingIncoming` bounds those). In a mesh every negotiation is one
+   * side's admitted attempt, so at most twice the sum of the slots negotiate at once. Default 4.
    */
   maxConcurrentNegotiations?: number;
   /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
