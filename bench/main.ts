@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- <benchmark>`: the benchmark command line. One subcommand per benchmark; each
  * benchmark lives in its own file next to this one (connect.ts, cycles.ts, recovery.ts, throughput.ts,
- * inspector-throughput.ts, inspector-cost.ts, inspector-page-size.ts and cluster.ts). Results go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
+ * inspector-throughput.ts, inspector-cost.ts, inspector-page-size.ts, cluster.ts and mesh.ts). Results
+ * go to stdout, progress to stderr; with `--json` the last stdout line is one JSON
  * object. Exit code 0 on success, 1 if a benchmark failed, 2 on a usage error.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -12,6 +13,8 @@ import { runCyclesBench } from './cycles.js';
 import { runInspectorCostBench } from './inspector-cost.js';
 import { runInspectorPageBench } from './inspector-page-size.js';
 import { runInspectorThroughputBench } from './inspector-throughput.js';
+import { meshJson, meshSummaryLines, runMeshBench } from './mesh.js';
+import { DescriptorLimitError } from './mesh-descriptors.js';
 import {
   RECOVERY_CASES,
   type RecoveryCase,
@@ -191,6 +194,61 @@ program
     for (const line of recoverySummaryLines(result)) console.log(line);
     if (opts.json) console.log(recoveryJson(result));
   });
+
+program
+  .command('mesh')
+  .description(
+    'N wrtc peer systems in one process, every one connecting to every other in the same tick, vs. a raw mesh with hand-tuned limits',
+  )
+  .option('--peers <n>', 'peer systems (≥ 2)', positiveInteger, 16)
+  .option('--hold <ms>', 'how long every link must then stay connected, in ms', nonNegativeInteger, 60_000)
+  .option(
+    '--raw-limits <list>',
+    'raw links in flight to try (comma-separated); the fastest is the baseline',
+    '4,8,16',
+  )
+  .option(
+    '--max-concurrent <n>',
+    "peerstate's maxConcurrentNegotiations (default: the library's)",
+    positiveInteger,
+  )
+  .option('--timeout <ms>', 'bound of every single wait, in ms', positiveInteger, 120_000)
+  .option(
+    '--json',
+    'end stdout with one JSON line {"peers","links","connectedLinks","lastLinkMs","rawLastLinkMs","ratio","rssPerLinkBytes",..}',
+  )
+  .action(
+    async (opts: {
+      peers: number;
+      hold: number;
+      rawLimits: string;
+      maxConcurrent?: number;
+      timeout: number;
+      json?: boolean;
+    }) => {
+      if (opts.peers < 2) throw new InvalidArgumentError('--peers must be ≥ 2');
+      const rawLimits = opts.rawLimits.split(',').map((v) => positiveInteger(v.trim()));
+      try {
+        const result = await runMeshBench(
+          {
+            peers: opts.peers,
+            holdMs: opts.hold,
+            rawLimits,
+            timeoutMs: opts.timeout,
+            ...(opts.maxConcurrent ? { maxConcurrentNegotiations: opts.maxConcurrent } : {}),
+          },
+          (line) => process.stderr.write(`${line}\n`),
+        );
+        for (const line of meshSummaryLines(result)) console.log(line);
+        if (opts.json) console.log(meshJson(result));
+        if (result.connectedLinks !== result.links) process.exitCode = 1;
+      } catch (error: unknown) {
+        if (!(error instanceof DescriptorLimitError)) throw error;
+        console.error(`mesh refused: ${error.message}`);
+        process.exitCode = 1;
+      }
+    },
+  );
 
 program
   .command('cycles')

@@ -29,6 +29,7 @@ import {
   fromPromise,
   not,
   raise,
+  sendParent,
   sendTo,
   setup,
   stateIn,
@@ -99,7 +100,8 @@ export type PeerEvent =
   | { type: 'CONNECT' }
   | { type: 'CLOSE' }
   | { type: 'SEND'; data: string | Uint8Array }
-  // from the system: presence and routed signals
+  // from the system: admission, presence and routed signals
+  | { type: 'ADMITTED' }
   | { type: 'REMOTE.PRESENT'; generation: number }
   | { type: 'REMOTE.ABSENT' }
   | {
@@ -439,6 +441,23 @@ export const peerMachine = setup({
       assertEvent(event, 'CHANNEL.SEND_FAILED');
       return { type: 'sendFailure' as const, remoteId: context.remoteId, message: event.message };
     }),
+    /**
+     * Asks for a turn to negotiate (the system answers ADMITTED when one of its
+     * `maxConcurrentNegotiations` slots is free). The chart alone, with no system to ask, is admitted
+     * at once; the system chart supplies the request (`peerAdmittedBySystem` in machines/system.ts).
+     */
+    requestAdmission: raise({ type: 'ADMITTED' }),
+    /** Tells the system that this peer negotiates a new pc: admitted, or answering its remote (which never waits). */
+    reportNegotiationStarted: sendParent(({ context }) => ({
+      type: 'NEGOTIATION.STARTED' as const,
+      key: context.key,
+      peerId: context.remoteId,
+    })),
+    /** Tells the system that this peer's negotiation is over (connected, or the pc is gone): its slot is free. */
+    reportNegotiationEnded: sendParent(({ context }) => ({
+      type: 'NEGOTIATION.ENDED' as const,
+      key: context.key,
+    })),
     /** Says which public state was entered: observers see every one, in order (a snapshot shows only the last of a step). */
     reportState: emit(({ context }, params: { state: PeerState }) => ({
       type: 'state' as const,
@@ -600,10 +619,14 @@ export const peerMachine = setup({
           initial: 'waiting',
           states: {
             waiting: {
-              always: {
-                guard: 'isRemotePresent',
-                target: '#peer.live',
-                actions: ['adoptGeneration', 'nextConnection'],
+              always: { guard: 'isRemotePresent', target: 'queued' },
+            },
+            queued: {
+              description:
+                'The remote is present: waiting for the system to admit this attempt (a bounded number negotiate at once, admitted in request order).',
+              entry: 'requestAdmission',
+              on: {
+                ADMITTED: { target: '#peer.live', actions: ['adoptGeneration', 'nextConnection'] },
               },
             },
             retrying: {
@@ -639,6 +662,8 @@ export const peerMachine = setup({
     live: {
       description:
         'An RTCPeerConnection exists: entering creates it (the pc actor), leaving closes it, re-entering makes a new one.',
+      entry: 'reportNegotiationStarted',
+      exit: 'reportNegotiationEnded',
       invoke: {
         id: 'pc',
         src: 'peerConnection',
@@ -931,6 +956,7 @@ export const peerMachine = setup({
           initial: 'stable',
           entry: [
             { type: 'reportState', params: { state: 'connected' } },
+            'reportNegotiationEnded',
             'markPcConnected',
             'clearError',
             'resetIceRestarts',

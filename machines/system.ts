@@ -7,10 +7,14 @@
  * is the actor system's registry (no map copied per spawn), and a peer that reaches `closed` is
  * stopped at once so it leaves nothing in `snapshot.children` (XState keeps finished children until
  * `stopChild`). Pure: the accept policy is a named guard supplied from src/.
+ *
+ * Admission control: at most `maxConcurrentNegotiations` of the attempts we start negotiate at once;
+ * peers in `discovering.queued` are admitted in request order as negotiations end, and an answer to a
+ * remote never waits (so two systems cannot wait on each other). See docs/architecture.md.
  */
 
 import type { AnyActorRef } from 'xstate';
-import { assertEvent, assign, emit, enqueueActions, sendTo, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, sendParent, sendTo, setup } from 'xstate';
 import type { Signal } from '../src/protocol/signals.js';
 import type { PeerEvent, PeerInput } from './peer.js';
 import { peerMachine } from './peer.js';
@@ -39,6 +43,18 @@ export interface SystemInput {
   maxPeers: number;
   /** Peer actors that a remote started (not `connect`) and that are not `connected` yet, at most. */
   maxPendingIncoming: number;
+  /**
+   * Attempts we start that negotiate at once, at most; the others wait in `discovering.queued`, in
+   * request order. Answers to a remote's hello or offer never wait and take no slot: they are the
+   * other side of an attempt the remote was admitted for.
+   */
+  maxConcurrentNegotiations: number;
+}
+
+/** A peer actor waiting for a turn to negotiate: its child id and remote peer id. */
+export interface AdmissionRequest {
+  key: string;
+  peerId: string;
 }
 
 /** Why a signal from a peer we hold no actor for was refused. */
@@ -54,6 +70,10 @@ export interface SystemContext extends SystemInput {
   present: Record<string, true>;
   /** Child ids of the peer actors a remote started (spawned by an inbound signal), while they run. */
   incoming: Record<string, true>;
+  /** Child ids of the peer actors admitted and negotiating now: the slots held. */
+  negotiating: Record<string, true>;
+  /** Peer actors in `discovering.queued`, in request order; admitted first come, first served. */
+  queue: AdmissionRequest[];
 }
 
 /**
@@ -61,7 +81,8 @@ export interface SystemContext extends SystemInput {
  * to connect), `CLOSE_PEER` and `RETRY_PEER` (passed to that actor as `CLOSE` and `RETRY`), `STOP`
  * (every peer closes, then the signaling session; the system ends in `stopped`),
  * `SIGNALING.START`/`RETRY`/`SWITCH` (passed to the signaling actor as `CONNECT`/`RETRY`/`SWITCH`), the
- * signaling actor's `SignalingParentEvent`s, and XState's `xstate.done.actor.*` of a finished child.
+ * signaling actor's `SignalingParentEvent`s, a peer actor's admission events (`ADMISSION.REQUEST`,
+ * `NEGOTIATION.STARTED`, `NEGOTIATION.ENDED`), and XState's `xstate.done.actor.*` of a finished child.
  */
 export type SystemEvent =
   | { type: 'CONNECT'; peerId: string }
@@ -72,6 +93,9 @@ export type SystemEvent =
   | { type: 'SIGNALING.RETRY' }
   | { type: 'SIGNALING.SWITCH'; url: string }
   | SignalingParentEvent
+  | { type: 'ADMISSION.REQUEST'; key: number; peerId: string }
+  | { type: 'NEGOTIATION.STARTED'; key: number; peerId: string }
+  | { type: 'NEGOTIATION.ENDED'; key: number }
   | { type: 'xstate.done.actor.*'; actorId: string };
 
 /**
@@ -212,6 +236,76 @@ function isByeForNobody(signal: Signal, peer: AnyActorRef | undefined, epoch: st
   return signal.recipient !== undefined && signal.recipient !== peerInstance(epoch, peer.id);
 }
 
+/**
+ * The peer chart as the system runs it: a peer in `discovering.queued` asks the system for a turn
+ * (ADMISSION.REQUEST) instead of admitting itself. src/system.ts applies it to the provided peer chart.
+ */
+export function peerAdmittedBySystem<T extends typeof peerMachine>(peer: T): T {
+  return peer.provide({
+    actions: {
+      requestAdmission: sendParent(({ context }) => ({
+        type: 'ADMISSION.REQUEST' as const,
+        key: context.key,
+        peerId: context.remoteId,
+      })),
+    },
+  }) as T;
+}
+
+/**
+ * Admission bookkeeping after a change: `release` frees a slot or withdraws a request (a peer whose
+ * negotiation ended, or that is gone), `started` withdraws a request without taking a slot (a peer
+ * answering its remote negotiates without one), `request` joins the queue. Then queued peers whose remote is present are admitted, in
+ * request order, while fewer than `maxConcurrentNegotiations` hold a slot; a queued peer whose
+ * remote is absent keeps its place and lets the next one by.
+ */
+export function nextAdmission(
+  context: Pick<SystemContext, 'negotiating' | 'queue' | 'maxConcurrentNegotiations'>,
+  present: Record<string, true>,
+  change: { release?: string; started?: string; request?: AdmissionRequest },
+): { negotiating: Record<string, true>; queue: AdmissionRequest[]; admitted: AdmissionRequest[] } {
+  let { negotiating, queue } = context;
+  const gone = change.release ?? change.started;
+  if (gone !== undefined && queue.some((r) => r.key === gone)) queue = queue.filter((r) => r.key !== gone);
+  if (change.release !== undefined && negotiating[change.release]) {
+    const { [change.release]: _released, ...rest } = negotiating;
+    negotiating = rest;
+  }
+  const request = change.request;
+  if (request && !negotiating[request.key] && !queue.some((r) => r.key === request.key))
+    queue = [...queue, request];
+  const admitted: AdmissionRequest[] = [];
+  let free = context.maxConcurrentNegotiations - Object.keys(negotiating).length;
+  if (free > 0 && queue.length > 0) {
+    const waiting: AdmissionRequest[] = [];
+    for (const r of queue) {
+      if (free > 0 && present[r.peerId]) {
+        admitted.push(r);
+        free--;
+      } else waiting.push(r);
+    }
+    if (admitted.length > 0) {
+      negotiating = { ...negotiating, ...Object.fromEntries(admitted.map((r) => [r.key, true as const])) };
+      queue = waiting;
+    }
+  }
+  return { negotiating, queue, admitted };
+}
+
+/** The `nextAdmission` change an event asks for. */
+function admissionChange(event: SystemEvent): Parameters<typeof nextAdmission>[2] {
+  switch (event.type) {
+    case 'ADMISSION.REQUEST':
+      return { request: { key: String(event.key), peerId: event.peerId } };
+    case 'NEGOTIATION.STARTED':
+      return { started: String(event.key) };
+    case 'NEGOTIATION.ENDED':
+      return { release: String(event.key) };
+    default:
+      return {};
+  }
+}
+
 /** Peer ref resolver for `sendTo`, evaluated when the event is sent (after a spawn in the same step). */
 const toPeer =
   (peerId: string) =>
@@ -232,7 +326,7 @@ export const systemMachine = setup({
     input: {} as SystemInput,
     emitted: {} as SystemEmitted,
   },
-  actors: { signaling: signalingMachine, peer: peerMachine },
+  actors: { signaling: signalingMachine, peer: peerAdmittedBySystem(peerMachine) },
   actions: {
     /**
      * CONNECT: the peer's one actor is told to connect; it is spawned first if there is none (RC-9).
@@ -316,6 +410,23 @@ export const systemMachine = setup({
       }
     }),
     loseSession: assign({ generation: -1, present: {} }),
+    /**
+     * Admission control: a request joins the queue, a negotiation that started leaves it, one that
+     * ended frees its slot, a finished peer leaves both; then queued peers are admitted (ADMITTED) while
+     * slots are free (`nextAdmission`). Also run when presence changes: a queued peer waits for its remote.
+     */
+    admit: enqueueActions(({ context, event, enqueue, system }) => {
+      // A finished peer (xstate.done.actor.<child id>) leaves the queue and frees its slot.
+      const change =
+        'actorId' in event ? { release: (event as { actorId: string }).actorId } : admissionChange(event);
+      const { negotiating, queue, admitted } = nextAdmission(context, context.present, change);
+      if (negotiating !== context.negotiating || queue !== context.queue)
+        enqueue.assign({ negotiating, queue });
+      for (const { peerId } of admitted) {
+        const peer = peerOf(system, peerId);
+        if (peer) enqueue.sendTo(peer, { type: 'ADMITTED' });
+      }
+    }),
     reportStaleSignal: emit(({ context, event }) => ({
       type: 'staleSignal' as const,
       from: peerIdOf(event),
@@ -368,8 +479,16 @@ export const systemMachine = setup({
   },
 }).createMachine({
   id: 'system',
-  /** The input, with no peer actor yet and no open session. */
-  context: ({ input }) => ({ ...input, nextKey: 1, generation: -1, present: {}, incoming: {} }),
+  /** The input, with no peer actor yet, no open session and no admission slot held. */
+  context: ({ input }) => ({
+    ...input,
+    nextKey: 1,
+    generation: -1,
+    present: {},
+    incoming: {},
+    negotiating: {},
+    queue: [],
+  }),
   invoke: {
     // Integer-like child id: see SIGNALING_CHILD_ID.
     id: '0',
@@ -393,15 +512,18 @@ export const systemMachine = setup({
         CONNECT: { actions: 'connectPeer' },
         CLOSE_PEER: { actions: 'closePeer' },
         RETRY_PEER: { actions: 'retryPeer' },
-        'SIGNALING.OPEN': { actions: ['adoptSession', 'announcePresentPeers'] },
+        'SIGNALING.OPEN': { actions: ['adoptSession', 'announcePresentPeers', 'admit'] },
+        'ADMISSION.REQUEST': { actions: 'admit' },
+        'NEGOTIATION.STARTED': { actions: 'admit' },
+        'NEGOTIATION.ENDED': { actions: 'admit' },
         'SIGNALING.LOST': { actions: 'loseSession' },
         'SIGNALING.FRAME': [
           { guard: 'isStale', actions: 'reportStaleSignal' },
-          { guard: 'isPresenceFrame', actions: 'updatePresence' },
+          { guard: 'isPresenceFrame', actions: ['updatePresence', 'admit'] },
           { guard: 'isErrorFrame', actions: 'reportServerError' },
           { guard: 'isSignalFrame', actions: 'routeSignal' },
         ],
-        'xstate.done.actor.*': { guard: 'isPeerActor', actions: 'stopFinishedPeer' },
+        'xstate.done.actor.*': { guard: 'isPeerActor', actions: ['stopFinishedPeer', 'admit'] },
         STOP: { target: 'stopping', actions: 'closeAll' },
       },
     },

@@ -50,6 +50,15 @@ export interface PeerSystemOptions {
    * `max-pending-incoming`). Default 16.
    */
   maxPendingIncoming?: number;
+  /**
+   * Attempts we start (`connect`, a retry) that negotiate a new RTCPeerConnection at once, at most;
+   * the others wait in `discovering` (chart state `discovering.queued`) and are admitted in request
+   * order as negotiations end (connected, failed, closed). Answering a remote's hello or offer never
+   * waits and takes no slot (so two systems cannot wait on each other, and remotes that stall their
+   * attempts cannot block ours; `maxPendingIncoming` bounds those). In a mesh every negotiation is one
+   * side's admitted attempt, so at most twice the sum of the slots negotiate at once. Default 4.
+   */
+  maxConcurrentNegotiations?: number;
   /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
   connectTimeoutMs?: number;
   /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before a full reconnect. Default 8. */
@@ -125,6 +134,7 @@ export const DEFAULTS = {
   accept: (_peerId: string): boolean => true,
   maxPeers: 256,
   maxPendingIncoming: 16,
+  maxConcurrentNegotiations: 4,
   connectTimeoutMs: 15_000,
   maxIceRestarts: 8,
   maxReconnects: Number.POSITIVE_INFINITY,
@@ -172,8 +182,8 @@ function atLeastOne(name: string, value: number): number {
 
 /**
  * Applies `DEFAULTS` to `options`; nothing else in the system supplies a default.
- * @throws RangeError for an empty `url` list, or a `maxPeers` / `maxPendingIncoming` that is not an
- *   integer ≥ 1 (NaN would silently lift the bound: every comparison with it is false).
+ * @throws RangeError for an empty `url` list, or a `maxPeers` / `maxPendingIncoming` /
+ *   `maxConcurrentNegotiations` that is not an integer ≥ 1 (NaN would silently lift the bound: every comparison with it is false).
  */
 export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
   const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
@@ -196,6 +206,10 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
     maxPendingIncoming: atLeastOne(
       'maxPendingIncoming',
       options.maxPendingIncoming ?? DEFAULTS.maxPendingIncoming,
+    ),
+    maxConcurrentNegotiations: atLeastOne(
+      'maxConcurrentNegotiations',
+      options.maxConcurrentNegotiations ?? DEFAULTS.maxConcurrentNegotiations,
     ),
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     maxIceRestarts: options.maxIceRestarts ?? DEFAULTS.maxIceRestarts,

@@ -20,7 +20,7 @@ import { createActor } from 'xstate';
 import type { PeerActor } from '../machines/peer.js';
 import { signalingMachine } from '../machines/signaling.js';
 import type { SystemInput } from '../machines/system.js';
-import { peerSystemId, systemMachine } from '../machines/system.js';
+import { peerAdmittedBySystem, peerSystemId, systemMachine } from '../machines/system.js';
 import { reportErrorEvents } from './error-events.js';
 import { PeerstateError } from './errors.js';
 import type { PeerSystemOptions, ResolvedOptions } from './options.js';
@@ -142,7 +142,7 @@ function provideSystemMachine(
     },
   });
   return systemMachine.provide({
-    actors: { peer, signaling },
+    actors: { peer: peerAdmittedBySystem(peer), signaling },
     guards: {
       isAccepted: ({ event }) =>
         event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal' && options.accept(event.frame.from),
@@ -163,6 +163,7 @@ function systemInput(options: ResolvedOptions): SystemInput {
     maxReconnects: options.maxReconnects,
     maxPeers: options.maxPeers,
     maxPendingIncoming: options.maxPendingIncoming,
+    maxConcurrentNegotiations: options.maxConcurrentNegotiations,
     epoch: Math.floor(Math.random() * 2 ** 48).toString(36),
   };
 }

@@ -2,13 +2,14 @@
  * The WebSocket signaling session: the implementation of the signaling chart's `session` actor.
  * One instance per session generation. It joins the room, validates every inbound frame (a frame that
  * fails validation is reported as SESSION.INVALID and never processed), transmits SIGNALING.SEND
- * events as `signal` frames, and reports SESSION.CLOSED when the socket closes. After its cleanup ran
+ * events as `signal` frames (paced under the server's rate limit: ./pacer.ts), and reports SESSION.CLOSED when the socket closes. After its cleanup ran
  * it reports nothing, and its socket is closed.
  */
 import { fromCallback } from 'xstate';
 import type { SignalingEvent, SignalingInput } from '../../machines/signaling.js';
-import type { ClientFrame } from '../protocol/signals.js';
+import type { ClientFrame, Signal } from '../protocol/signals.js';
 import { LIMITS, PROTOCOL_VERSION, parseServerFrame } from '../protocol/signals.js';
+import { createPacer, SIGNALING_PACE } from './pacer.js';
 
 /**
  * An event handler property. Its parameter is compared both ways (as a method's is), so that the
@@ -169,17 +170,27 @@ export function createSessionLogic(
       };
       // An error is always followed by close, which is what the chart acts on.
       socket.onerror = () => {};
+      // Signals go out at a pace the server's rate limit admits (a mesh starts with a burst).
+      const pacer = createPacer<{ to: string; signal: Signal }>(
+        SIGNALING_PACE,
+        ({ to, signal }) => {
+          if (ended) return;
+          // The socket may be closing before its close event reached the chart (CB-4): drop by rule, and say so.
+          if (socket.readyState !== OPEN) {
+            sendBack({ type: 'SESSION.UNSENT', generation, to, reason: 'socket is not open' });
+            return;
+          }
+          transmit({ v: PROTOCOL_VERSION, type: 'signal', to, signal });
+        },
+        ({ to }) => sendBack({ type: 'SESSION.UNSENT', generation, to, reason: 'too many signals waiting' }),
+      );
       receive((event) => {
         if (ended || event.type !== 'SIGNALING.SEND') return;
-        // The socket may be closing before its close event reached the chart (CB-4): drop by rule, and say so.
-        if (socket.readyState !== OPEN) {
-          sendBack({ type: 'SESSION.UNSENT', generation, to: event.to, reason: 'socket is not open' });
-          return;
-        }
-        transmit({ v: PROTOCOL_VERSION, type: 'signal', to: event.to, signal: event.signal });
+        pacer.send({ to: event.to, signal: event.signal });
       });
       return () => {
         ended = true;
+        pacer.close();
         socket.onmessage = null;
         tracker.close(socket);
       };

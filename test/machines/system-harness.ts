@@ -99,6 +99,7 @@ export function startSystemHarness(
       maxReconnects: 0,
       maxPeers: options.maxPeers ?? 100,
       maxPendingIncoming: options.maxPendingIncoming ?? 100,
+      maxConcurrentNegotiations: 100,
     },
     ...(inspect ? { inspect } : {}),
   });

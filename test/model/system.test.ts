@@ -123,6 +123,17 @@ const model: ChartModel<SystemWorld> = {
       when: (_s, e, w) =>
         w.signaling === 'open' && (e as SystemEvent & { generation: number }).generation === w.session,
     },
+    // A peer actor's admission and its negotiation's start and end: the runtime's peer sends them on
+    // its own (CONNECT with the remote present); pure walks send them at any time.
+    'ADMISSION.REQUEST': {
+      payloads: (type) => [{ type, key: Number(PEER_KEY), peerId: REMOTE }],
+      pureOnly: true,
+    },
+    'NEGOTIATION.STARTED': {
+      payloads: (type) => [{ type, key: Number(PEER_KEY), peerId: REMOTE }],
+      pureOnly: true,
+    },
+    'NEGOTIATION.ENDED': { payloads: (type) => [{ type, key: Number(PEER_KEY) }], pureOnly: true },
     // A peer actor reaches its final state (it is closed through its handle).
     'xstate.done.actor.*': {
       payloads: () => [{ type: `xstate.done.actor.${PEER_KEY}`, actorId: PEER_KEY }],

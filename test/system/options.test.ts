@@ -31,11 +31,11 @@ describe('resolveOptions', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) {
       expect(() => resolveOptions({ ...required, maxPeers: bad })).toThrow(RangeError);
       expect(() => resolveOptions({ ...required, maxPendingIncoming: bad })).toThrow(RangeError);
+      expect(() => resolveOptions({ ...required, maxConcurrentNegotiations: bad })).toThrow(RangeError);
     }
-    expect(resolveOptions({ ...required, maxPeers: 1, maxPendingIncoming: 1 })).toMatchObject({
-      maxPeers: 1,
-      maxPendingIncoming: 1,
-    });
+    expect(
+      resolveOptions({ ...required, maxPeers: 1, maxPendingIncoming: 1, maxConcurrentNegotiations: 1 }),
+    ).toMatchObject({ maxPeers: 1, maxPendingIncoming: 1, maxConcurrentNegotiations: 1 });
   });
 
   it('applies every default of the table', () => {
