@@ -49,6 +49,11 @@ export class Outbox {
   private next = 0;
   private heldBytes = 0;
   private nextSeq = 1;
+  /**
+   * The highest of our numbers the remote acknowledged in the current numbering (0: none). A resume
+   * point below it is older than an ack that followed it (DC-8): the remote is past it.
+   */
+  private acknowledgedUpTo = 0;
   private readonly waiters: (() => void)[] = [];
   private readonly emptyWaiters: (() => void)[] = [];
   /** The channel the outbox last sent on (its binding), or null before the first send. */
@@ -161,6 +166,7 @@ export class Outbox {
   }
 
   private release(seq: number, bound: number): void {
+    this.acknowledgedUpTo = Math.max(this.acknowledgedUpTo, Math.min(seq, this.nextSeq - 1));
     let released = 0;
     while (released < bound && (this.held[released] as Held).seq <= seq) {
       this.heldBytes -= (this.held[released] as Held).bytes;
@@ -191,8 +197,7 @@ export class Outbox {
    * Held messages already numbered from 1 keep their numbers (and the channel that carries them).
    */
   resume(lastDelivered: number, sink: FrameSink | null, sameNumbering = true): void {
-    // A remote outside our numbering delivered nothing of it: it resumes from 0, and expects 1 next.
-    const from = sameNumbering ? lastDelivered : 0;
+    const from = this.resumePoint(lastDelivered, sameNumbering);
     if (this.misaligned(from)) {
       this.renumber(from, sink);
       return;
@@ -207,6 +212,7 @@ export class Outbox {
    * `resume`, but everything after the resume point is sent again even on the channel that carried it.
    */
   resync(lastDelivered: number, sink: FrameSink, sameNumbering: boolean): void {
+    // Taken as it is: the remote just refused a message, so this point is newer than any ack.
     const from = sameNumbering ? lastDelivered : 0;
     if (this.misaligned(from)) {
       this.renumber(from, sink);
@@ -214,6 +220,17 @@ export class Outbox {
     }
     this.release(from, this.held.length);
     this.rewind(sink);
+  }
+
+  /**
+   * Where sending resumes after a hello. A remote outside our numbering delivered nothing of it: 0,
+   * it expects 1 next. In our numbering, never before what it acknowledged: the hello's point may
+   * have been taken before acks the remote sent after it (acks release messages at once, the resume
+   * waits for the chart to reach connected), and renumbering from it would give new messages numbers
+   * the remote drops as repeats (DC-8). A remote that really is behind says so with a resync.
+   */
+  private resumePoint(lastDelivered: number, sameNumbering: boolean): number {
+    return sameNumbering ? Math.max(lastDelivered, this.acknowledgedUpTo) : 0;
   }
 
   /** The next number the remote expects lies before what we hold (or will number next). */
@@ -232,6 +249,7 @@ export class Outbox {
       item.seq = after + index + 1;
     });
     this.nextSeq = after + this.held.length + 1;
+    this.acknowledgedUpTo = after;
     this.rewind(sink);
   }
 
@@ -259,6 +277,7 @@ export class Outbox {
     copy.next = this.next;
     copy.heldBytes = this.heldBytes;
     copy.nextSeq = this.nextSeq;
+    copy.acknowledgedUpTo = this.acknowledgedUpTo;
     copy.sentOn = this.sentOn;
     copy.tail = [...this.tail];
     return copy;
@@ -266,17 +285,20 @@ export class Outbox {
 
   /**
    * What the queue holds, as data: each held message in order (its number, data, and whether it was
-   * sent on the channel last sent on), the number the next message gets, and that channel (null before
-   * the first send). The model check's canonical form reads it.
+   * sent on the channel last sent on), the number the next message gets, the highest number
+   * acknowledged, and that channel (null before the first send). The model check's canonical form
+   * reads it.
    */
   get contents(): {
     held: { seq: number; data: string | Uint8Array; sent: boolean }[];
     nextSeq: number;
+    acknowledgedUpTo: number;
     sentOn: FrameSink | null;
   } {
     return {
       held: this.held.map((item, index) => ({ seq: item.seq, data: item.data, sent: index < this.next })),
       nextSeq: this.nextSeq,
+      acknowledgedUpTo: this.acknowledgedUpTo,
       sentOn: this.sentOn,
     };
   }

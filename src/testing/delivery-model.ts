@@ -264,11 +264,12 @@ export function peerClosed(delivery: DeliveryState): DeliveryState {
 
 /** The delivery state in the canonical form: what later steps can tell apart. */
 export function deliveryKey(delivery: DeliveryState, pc: PcModel | null): unknown {
-  const { held, nextSeq, sentOn } = delivery.outbox.contents;
+  const { held, nextSeq, acknowledgedUpTo, sentOn } = delivery.outbox.contents;
   const channel = sentOn === null ? 'none' : pc && sentOn === sinkOf(pc) ? 'this pc' : 'an old pc';
   return [
     held.map((m) => [m.seq, m.data, m.sent]),
     nextSeq,
+    acknowledgedUpTo,
     channel,
     delivery.inbox.lastDelivered,
     delivery.inbox.remoteInstance,

@@ -64,16 +64,35 @@ describe('Outbox renumbering for a remote that does not count in our numbering',
     expect(fresh.seqs).toEqual([1, 2, 3]);
   });
 
-  it('renumbers when the resume point lies before a released message, even if the hello named our instance', () => {
+  it('renumbers when a resync puts the remote before a released message, even if its hello named our instance', () => {
     const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
     const [old, fresh] = [sink(), sink()];
     for (const m of ['a', 'b', 'c']) outbox.push(m);
     outbox.flush(old);
     outbox.acknowledge(3);
     outbox.push('d');
+    // A hello's point below an ack is taken for an old one (DC-8): 'd' goes on as 4.
     outbox.resume(0, fresh);
     outbox.flush(fresh);
-    expect(fresh.seqs).toEqual([1]);
+    // The remote refuses 4 as a gap and asks from 0: it really is behind, so 'd' becomes 1.
+    outbox.resync(0, fresh, true);
+    outbox.flush(fresh);
+    expect(fresh.seqs).toEqual([4, 1]);
+  });
+
+  it('DC-8 a resume point older than an ack that followed it renumbers nothing: new messages keep the next numbers', () => {
+    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1_000_000 });
+    const channel = sink();
+    for (const m of ['a', 'b', 'c', 'd', 'e']) outbox.push(m);
+    outbox.flush(channel);
+    // The remote's hello said 1; its ack of 5, sent after it, was taken first (the resume waits for connected).
+    outbox.acknowledge(5);
+    outbox.resume(1, channel);
+    outbox.push('f');
+    outbox.flush(channel);
+    // Before, 'f' went out as 2: a number the remote had delivered, dropped by it as a repeat.
+    expect(channel.seqs).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(outbox.size).toBe(1);
   });
 
   it('a resync on the same channel resends from the resume point, after finishing a message cut halfway', () => {
@@ -132,8 +151,10 @@ describe('Outbox.copy', () => {
         { seq: 2, data: 'b', sent: true },
       ],
       nextSeq: 3,
+      acknowledgedUpTo: 0,
       sentOn: channel,
     });
+    expect(copy.contents.acknowledgedUpTo).toBe(1);
     expect(copy.contents.held).toEqual([
       { seq: 2, data: 'b', sent: false },
       { seq: 3, data: 'c', sent: false },
