@@ -414,7 +414,10 @@ export const peerMachine = setup({
     recordRestartsExhausted: assign({
       error: ({ context }) => ({
         code: 'ice-restarts-exhausted',
-        message: `${context.iceRestarts} ICE restarts did not recover the connection`,
+        message:
+          context.maxIceRestarts === 0
+            ? 'no ICE restarts here (maxIceRestarts is 0); reconnecting with a new pc'
+            : `${context.iceRestarts} ICE restarts did not recover the connection`,
       }),
     }),
     clearError: assign({ error: null }),
@@ -476,6 +479,10 @@ export const peerMachine = setup({
     /** The presence comes from another signaling session than this attempt's (CB-6). */
     isNewSession: ({ context, event }) =>
       event.type === 'REMOTE.PRESENT' && event.generation !== context.generation,
+    /**
+     * Another ICE restart is allowed. `maxIceRestarts` comes from the RTC profile too: 0 on a stack
+     * whose ICE restart does not restore data flow, so recovery there is always a new pc.
+     */
     canRestartIce: ({ context }) => context.iceRestarts < context.maxIceRestarts,
     isRestartingIce: ({ context }) => context.iceRestarts > 0,
     /** This handshake resumes a pc that was connected (after an ICE restart by us or by the remote). */

@@ -12,6 +12,14 @@ export type { Candidate, Description, Signal } from './protocol/signals.js';
 export type { ExponentialBackoffOptions, ReconnectPolicy } from './reconnect-policy.js';
 export { exponentialBackoff } from './reconnect-policy.js';
 export type { BindingOptions, RtcImplementation } from './rtc/binding.js';
+export {
+  BROWSER_PROFILE,
+  NODE_DATACHANNEL_PROFILE,
+  profileOf,
+  type RtcProfile,
+  WERIFT_PROFILE,
+  WRTC_PROFILE,
+} from './rtc/profile.js';
 export type { WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
 export type { DeliveryFigures, PeerSystem, SignalingState } from './system.js';
 export { createPeerSystem } from './system.js';

@@ -7,6 +7,7 @@ import type { InspectionEvent } from 'xstate';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import { exponentialBackoff, withoutGivingUp } from './reconnect-policy.js';
 import type { RtcImplementation } from './rtc/binding.js';
+import { profileOf } from './rtc/profile.js';
 import type { RTCIceServer } from './rtc/webrtc-types.js';
 import type { WebSocketConstructor } from './signaling/transport.js';
 
@@ -46,7 +47,12 @@ export interface PeerSystemOptions {
   maxPendingIncoming?: number;
   /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
   connectTimeoutMs?: number;
-  /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before a full reconnect. Default 8. */
+  /**
+   * ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost
+   * heartbeat) before a full reconnect. Default 8. Always 0 on a stack whose profile says an ICE
+   * restart does not restore data flow (werift, node-datachannel): there every recovery is a new
+   * RTCPeerConnection.
+   */
   maxIceRestarts?: number;
   /**
    * Full reconnects (a new RTCPeerConnection on both sides, after backoff) before `failed`. Default
@@ -73,9 +79,12 @@ export interface PeerSystemOptions {
   iceRestartIntervalMs?: number;
   /** After an ICE restart, time the resume handshake may take before a full reconnect. Default 1000 ms. */
   resumeTimeoutMs?: number;
-  /** Heartbeat period over the data channel. Default 500 ms. */
+  /** Heartbeat period over the data channel. Default the `rtc` profile's: 500 ms, 1000 ms on werift. */
   heartbeatIntervalMs?: number;
-  /** Heartbeat periods without a frame from the remote before an ICE restart. Default 3 (about 1.5-2 s). */
+  /**
+   * Heartbeat periods without a frame from the remote before it counts as lost (an ICE restart, or a
+   * new pc). Default the `rtc` profile's: 3 (about 1.5-2 s), 10 on werift (about 10 s).
+   */
   heartbeatMisses?: number;
   /** Time one RTCPeerConnection operation may take. Default 10000 ms. */
   operationTimeoutMs?: number;
@@ -112,7 +121,11 @@ export interface PeerSystemOptions {
   inspect?: (event: InspectionEvent) => void;
 }
 
-/** Every default of `PeerSystemOptions`, in one place. Times in ms, sizes in bytes. */
+/**
+ * Every default of `PeerSystemOptions` but those of the `rtc` profile (src/rtc/profile.ts: the
+ * heartbeat, and no ICE restarts where they do not restore data flow), in one place. Times in ms,
+ * sizes in bytes.
+ */
 export const DEFAULTS = {
   room: 'default',
   iceServers: [] as readonly RTCIceServer[],
@@ -126,8 +139,6 @@ export const DEFAULTS = {
   disconnectedGraceMs: 2_000,
   iceRestartIntervalMs: 3_000,
   resumeTimeoutMs: 1_000,
-  heartbeatIntervalMs: 500,
-  heartbeatMisses: 3,
   operationTimeoutMs: 10_000,
   maxBufferedCandidates: 256,
   maxMessageBytes: 16 * MiB,
@@ -161,7 +172,8 @@ function atLeastOne(name: string, value: number): number {
 }
 
 /**
- * Applies `DEFAULTS` to `options`; nothing else in the system supplies a default.
+ * Applies `DEFAULTS` and the `rtc` profile's defaults (`profileOf`) to `options`; nothing else in the
+ * system supplies a default.
  * @throws RangeError for an empty `url` list, or a `maxPeers` / `maxPendingIncoming` that is not an
  *   integer ≥ 1 (NaN would silently lift the bound: every comparison with it is false).
  */
@@ -172,6 +184,7 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
   const maxReconnects = options.maxReconnects ?? DEFAULTS.maxReconnects;
   const peerBackoff = { ...DEFAULTS.peerReconnectBackoff, ...options.peerReconnectBackoff };
   const signalingBackoff = { ...DEFAULTS.reconnectBackoff, ...options.reconnectBackoff };
+  const profile = profileOf(options.rtc);
   return {
     localId: options.localId,
     url,
@@ -187,15 +200,17 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
       options.maxPendingIncoming ?? DEFAULTS.maxPendingIncoming,
     ),
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-    maxIceRestarts: options.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
+    maxIceRestarts: profile.iceRestartRestoresDataFlow
+      ? (options.maxIceRestarts ?? DEFAULTS.maxIceRestarts)
+      : 0,
     maxReconnects,
     reconnectPolicy:
       options.reconnectPolicy ?? exponentialBackoff({ ...peerBackoff, maxAttempts: maxReconnects }),
     disconnectedGraceMs: options.disconnectedGraceMs ?? DEFAULTS.disconnectedGraceMs,
     iceRestartIntervalMs: options.iceRestartIntervalMs ?? DEFAULTS.iceRestartIntervalMs,
     resumeTimeoutMs: options.resumeTimeoutMs ?? DEFAULTS.resumeTimeoutMs,
-    heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-    heartbeatMisses: options.heartbeatMisses ?? DEFAULTS.heartbeatMisses,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? profile.heartbeatIntervalMs,
+    heartbeatMisses: options.heartbeatMisses ?? profile.heartbeatMisses,
     operationTimeoutMs: options.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs,
     maxBufferedCandidates: options.maxBufferedCandidates ?? DEFAULTS.maxBufferedCandidates,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULTS.maxMessageBytes,

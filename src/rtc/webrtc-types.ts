@@ -78,19 +78,26 @@ export interface RTCOfferOptions {
  */
 export type EventHandler<E> = { handle(event: E): void }['handle'];
 
+/**
+ * The type of an event handler attribute as peerstate declares it: it only ever writes a handler or
+ * `null`, so `undefined` may be read too (werift's attributes read `undefined` when unset).
+ */
+export type EventHandlerAttribute<E> = EventHandler<E> | null | undefined;
+
 /** The part of RTCDataChannel (webrtc-pc §6.2) peerstate uses. */
 export interface RTCDataChannel {
   readonly readyState: RTCDataChannelState;
-  binaryType: BinaryType;
+  /** Absent on werift, whose binary messages arrive as Node Buffers. */
+  binaryType?: BinaryType;
   /** Bytes queued by `send` and not yet handed to the network. */
   readonly bufferedAmount: number;
   /** `bufferedamountlow` fires when `bufferedAmount` falls to this, in bytes. */
   bufferedAmountLowThreshold: number;
-  onopen: EventHandler<unknown> | null;
-  onclose: EventHandler<unknown> | null;
+  onopen?: EventHandlerAttribute<unknown>;
+  onclose?: EventHandlerAttribute<unknown>;
   /** Fires with an RTCErrorEvent, whose `error` says what failed. */
-  onerror: EventHandler<{ error?: { message?: string; errorDetail?: string } }> | null;
-  onmessage: EventHandler<{ data: unknown }> | null;
+  onerror?: EventHandlerAttribute<{ error?: { message?: string; errorDetail?: string } }>;
+  onmessage?: EventHandlerAttribute<{ data: unknown }>;
   addEventListener(type: 'bufferedamountlow', listener: () => void): void;
   /** Throws InvalidStateError unless `readyState` is `open`, OperationError when the queue is full. */
   send(data: string | ArrayBuffer | ArrayBufferView): void;
@@ -100,9 +107,10 @@ export interface RTCDataChannel {
 /** An RTCIceCandidate as `icecandidate` delivers it (webrtc-pc §4.8.2). */
 export interface RTCIceCandidate {
   readonly candidate: string;
-  readonly sdpMid: string | null;
-  readonly sdpMLineIndex: number | null;
-  readonly usernameFragment: string | null;
+  /** Null or absent (werift) when unknown; so are the next two. */
+  readonly sdpMid?: string | null;
+  readonly sdpMLineIndex?: number | null;
+  readonly usernameFragment?: string | null;
 }
 
 /** The part of RTCPeerConnection (webrtc-pc §4.4) peerstate uses. */
@@ -111,8 +119,9 @@ export interface RTCPeerConnection {
   readonly signalingState: RTCSignalingState;
   /** The SCTP transport once negotiated; `maxMessageSize` is in bytes (webrtc-pc §6.1.1). */
   readonly sctp: { readonly maxMessageSize: number } | null;
-  onicecandidate: EventHandler<{ candidate: RTCIceCandidate | null }> | null;
-  onconnectionstatechange: EventHandler<unknown> | null;
+  /** `candidate` is null (werift: absent) at end-of-candidates. */
+  onicecandidate?: EventHandlerAttribute<{ candidate?: RTCIceCandidate | null }>;
+  onconnectionstatechange?: EventHandlerAttribute<unknown>;
   createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel;
   createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit>;
   createAnswer(): Promise<RTCSessionDescriptionInit>;
