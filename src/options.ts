@@ -97,9 +97,9 @@ export interface PeerSystemOptions {
   maxMessageBytes?: number;
   /** Outbox bounds per peer, counting messages not yet acknowledged by the remote. Default 10000 messages, 16 MiB. */
   outbox?: { maxMessages?: number; maxBytes?: number };
-  /** Sending pauses at this `bufferedAmount`. Default 4 MiB. */
+  /** Sending pauses at this `bufferedAmount`. Default the `rtc` profile's: 4 MiB, 4 KiB on werift. */
   highWaterMark?: number;
-  /** Sending resumes at this `bufferedAmount`. Default 1 MiB. */
+  /** Sending resumes at this `bufferedAmount`. Default the `rtc` profile's: 1 MiB, 1 KiB on werift. */
   lowWaterMark?: number;
   /** Poll period of `bufferedAmount` on stacks without `bufferedamountlow` (wrtc). Default 2 ms. */
   pollIntervalMs?: number;
@@ -123,7 +123,7 @@ export interface PeerSystemOptions {
 
 /**
  * Every default of `PeerSystemOptions` but those of the `rtc` profile (src/rtc/profile.ts: the
- * heartbeat, and no ICE restarts where they do not restore data flow), in one place. Times in ms,
+ * heartbeat, the water marks, and no ICE restarts where they do not restore data flow), in one place. Times in ms,
  * sizes in bytes.
  */
 export const DEFAULTS = {
@@ -143,8 +143,6 @@ export const DEFAULTS = {
   maxBufferedCandidates: 256,
   maxMessageBytes: 16 * MiB,
   outbox: { maxMessages: 10_000, maxBytes: 16 * MiB },
-  highWaterMark: 4 * MiB,
-  lowWaterMark: MiB,
   pollIntervalMs: 2,
   reconnectBackoff: { initialMs: 250, maxMs: 10_000 },
 } as const;
@@ -218,8 +216,8 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
       maxMessages: options.outbox?.maxMessages ?? DEFAULTS.outbox.maxMessages,
       maxBytes: options.outbox?.maxBytes ?? DEFAULTS.outbox.maxBytes,
     },
-    highWaterMark: options.highWaterMark ?? DEFAULTS.highWaterMark,
-    lowWaterMark: options.lowWaterMark ?? DEFAULTS.lowWaterMark,
+    highWaterMark: options.highWaterMark ?? profile.highWaterMark,
+    lowWaterMark: options.lowWaterMark ?? profile.lowWaterMark,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
     // The signaling chart counts its first reconnect as attempt 1 and has always waited up to
     // 2 · initialMs then: the doubled start keeps those waits.

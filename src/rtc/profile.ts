@@ -5,7 +5,10 @@
  * (test/stacks/), which fail when a declaration here is wrong; docs/stacks.md gives the figures.
  */
 
-/** The capabilities of one stack. */
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** The capabilities of one stack, and the option defaults that suit it. */
 export interface RtcProfile {
   /**
    * Data channels fire `bufferedamountlow` (to `addEventListener` listeners; werift fires it to no
@@ -34,6 +37,10 @@ export interface RtcProfile {
    * reports none.
    */
   maxMessageSize: number;
+  /** Default `bufferedAmount` at which sending pauses, in bytes (`highWaterMark`). */
+  highWaterMark: number;
+  /** Default `bufferedAmount` at which sending resumes, in bytes (`lowWaterMark`). */
+  lowWaterMark: number;
   /** Default heartbeat period over the data channel, in ms (`heartbeatIntervalMs`). */
   heartbeatIntervalMs: number;
   /** Default heartbeat periods without a frame before the remote counts as lost (`heartbeatMisses`). */
@@ -50,6 +57,8 @@ export const BROWSER_PROFILE: RtcProfile = {
   parameterlessSetLocalDescription: true,
   iceRestartRestoresDataFlow: true,
   maxMessageSize: 65_536,
+  highWaterMark: 4 * MiB,
+  lowWaterMark: MiB,
   heartbeatIntervalMs: 500,
   heartbeatMisses: 3,
 };
@@ -61,14 +70,19 @@ export const WRTC_PROFILE: RtcProfile = {
   parameterlessSetLocalDescription: false,
   iceRestartRestoresDataFlow: true,
   maxMessageSize: 262_144,
+  highWaterMark: 4 * MiB,
+  lowWaterMark: MiB,
   heartbeatIntervalMs: 500,
   heartbeatMisses: 3,
 };
 
 /**
- * werift 0.24: after an ICE restart its states read connected and open but no message flows, and
- * under load its frames arrive late enough that 500 ms × 3 dropped links that were alive (a browser
- * ↔ werift run of 1,000 messages rebuilt its link about 5 times); 1,000 ms × 10 held.
+ * werift 0.24: after an ICE restart its states read connected and open but no message flows. Its
+ * SCTP stalls when hundreds of messages are queued at once (1,000 sent in one go between two werift
+ * pcs: 263 arrived, then nothing for 30 s), so sending pauses at 4 KiB queued; even so the first
+ * 255 messages of a burst may be followed by seconds of silence, which 500 ms × 3 of heartbeat
+ * takes for a dead link (a browser ↔ werift run of 1,000 messages rebuilt its link about 5
+ * times); 1,000 ms × 10 holds.
  */
 export const WERIFT_PROFILE: RtcProfile = {
   hasBufferedAmountLow: true,
@@ -76,6 +90,8 @@ export const WERIFT_PROFILE: RtcProfile = {
   parameterlessSetLocalDescription: true,
   iceRestartRestoresDataFlow: false,
   maxMessageSize: 65_536,
+  highWaterMark: 4 * KiB,
+  lowWaterMark: KiB,
   heartbeatIntervalMs: 1_000,
   heartbeatMisses: 10,
 };
@@ -91,6 +107,8 @@ export const NODE_DATACHANNEL_PROFILE: RtcProfile = {
   parameterlessSetLocalDescription: true,
   iceRestartRestoresDataFlow: false,
   maxMessageSize: 262_144,
+  highWaterMark: 4 * MiB,
+  lowWaterMark: MiB,
   heartbeatIntervalMs: 500,
   heartbeatMisses: 3,
 };
