@@ -10,6 +10,7 @@ import { createNodePeerSystem, loadWerift } from '../../src/node/index.js';
 import type { SignalingServer } from '../../src/server/index.js';
 import { startSignalingServer } from '../../src/server/index.js';
 import { until } from '../support/time.js';
+import { sendEachWay } from './helpers.js';
 
 let server: SignalingServer;
 let systems: PeerSystem[];
@@ -49,15 +50,8 @@ describe('werift on its profile (real stack)', () => {
     const toAlice = bob.connect('alice');
     const statesAtAlice = statesOf(toBob);
     const statesAtBob = statesOf(toAlice);
-    const atBob: (string | Uint8Array)[] = [];
-    const atAlice: (string | Uint8Array)[] = [];
-    toAlice.messages$.subscribe((m) => atBob.push(m));
-    toBob.messages$.subscribe((m) => atAlice.push(m));
     // Sent at once, before the link exists: the load arrives with the first connection.
-    for (let i = 0; i < 1_000; i++) {
-      toBob.send(`a${i}`);
-      toAlice.send(`b${i}`);
-    }
+    const { atBob, atAlice } = sendEachWay(toBob, toAlice, 1_000);
     expect(await until(() => atBob.length >= 1_000 && atAlice.length >= 1_000, 150_000)).toBe(true);
     expect(atBob).toEqual(Array.from({ length: 1_000 }, (_, i) => `a${i}`));
     expect(atAlice).toEqual(Array.from({ length: 1_000 }, (_, i) => `b${i}`));
