@@ -933,7 +933,8 @@ export const peerMachine = setup({
             },
             'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: '#peer.live.recovering' },
             'HEARTBEAT.LOST': { target: '#peer.live.recovering' },
-            RESTART_ICE: { guard: 'canRestartIce', target: '#peer.live.recovering' },
+            // An ICE restart where the stack can restart ICE (`canRestartIce`), a new pc where it cannot.
+            RESTART_ICE: { target: '#peer.live.recovering' },
           },
           states: {
             stable: {
