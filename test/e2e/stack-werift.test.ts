@@ -64,4 +64,28 @@ describe('werift on its profile (real stack)', () => {
       expect(handle.actor.getSnapshot().context.maxIceRestarts).toBe(0);
     }
   });
+
+  it('restartIce() takes a new pc on both sides (werift restarts ICE without data flowing after): every message arrives once, in order', {
+    timeout: 120_000,
+  }, async () => {
+    const alice = system('alice');
+    const bob = system('bob');
+    const toBob = alice.connect('bob');
+    const toAlice = bob.connect('alice');
+    const { atBob, atAlice } = sendEachWay(toBob, toAlice, 100);
+    expect(await until(() => atBob.length >= 100 && atAlice.length >= 100, 60_000)).toBe(true);
+    toBob.restartIce();
+    for (let i = 100; i < 200; i++) {
+      toBob.send(`a${i}`);
+      toAlice.send(`b${i}`);
+    }
+    expect(await until(() => atBob.length >= 200 && atAlice.length >= 200, 60_000)).toBe(true);
+    expect(atBob).toEqual(Array.from({ length: 200 }, (_, i) => `a${i}`));
+    expect(atAlice).toEqual(Array.from({ length: 200 }, (_, i) => `b${i}`));
+    for (const handle of [toBob, toAlice]) {
+      const { connection, iceRestarts } = handle.actor.getSnapshot().context;
+      expect(connection).toBe(2);
+      expect(iceRestarts).toBe(0);
+    }
+  });
 });
