@@ -425,7 +425,10 @@ export const peerMachine = setup({
     recordRestartsExhausted: assign({
       error: ({ context }) => ({
         code: 'ice-restarts-exhausted',
-        message: `${context.iceRestarts} ICE restarts did not recover the connection`,
+        message:
+          context.maxIceRestarts === 0
+            ? 'no ICE restarts here (maxIceRestarts is 0); reconnecting with a new pc'
+            : `${context.iceRestarts} ICE restarts did not recover the connection`,
       }),
     }),
     clearError: assign({ error: null }),
@@ -512,6 +515,10 @@ export const peerMachine = setup({
     /** The presence comes from another signaling session than this attempt's (CB-6). */
     isNewSession: ({ context, event }) =>
       event.type === 'REMOTE.PRESENT' && event.generation !== context.generation,
+    /**
+     * Another ICE restart is allowed. `maxIceRestarts` comes from the RTC profile too: 0 on a stack
+     * whose ICE restart does not restore data flow, so recovery there is always a new pc.
+     */
     canRestartIce: ({ context }) => context.iceRestarts < context.maxIceRestarts,
     isRestartingIce: ({ context }) => context.iceRestarts > 0,
     /** This handshake resumes a pc that was connected (after an ICE restart by us or by the remote). */
@@ -976,7 +983,8 @@ export const peerMachine = setup({
             },
             'PC.CONNECTION_STATE': { guard: 'isTransportFailed', target: '#peer.live.recovering' },
             'HEARTBEAT.LOST': { target: '#peer.live.recovering' },
-            RESTART_ICE: { guard: 'canRestartIce', target: '#peer.live.recovering' },
+            // An ICE restart where the stack can restart ICE (`canRestartIce`), a new pc where it cannot.
+            RESTART_ICE: { target: '#peer.live.recovering' },
           },
           states: {
             stable: {

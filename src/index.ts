@@ -14,9 +14,18 @@ export type { Candidate, Description, ServerFrame, Signal } from './protocol/sig
 export type { ExponentialBackoffOptions, ReconnectPolicy } from './reconnect-policy.js';
 export { exponentialBackoff } from './reconnect-policy.js';
 export type { BindingOptions, RtcImplementation } from './rtc/binding.js';
+export {
+  BROWSER_PROFILE,
+  NODE_DATACHANNEL_PROFILE,
+  profileOf,
+  type RtcProfile,
+  WERIFT_PROFILE,
+  WRTC_PROFILE,
+} from './rtc/profile.js';
 export type {
   BinaryType,
   EventHandler,
+  EventHandlerAttribute,
   RTCConfiguration,
   RTCDataChannel,
   RTCDataChannelInit,
@@ -30,6 +39,6 @@ export type {
   RTCSessionDescriptionInit,
   RTCSignalingState,
 } from './rtc/webrtc-types.js';
-export type { WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
+export type { SignalingToken, WebSocketConstructor, WebSocketLike } from './signaling/transport.js';
 export type { DeliveryFigures, PeerSystem, SignalingState } from './system.js';
 export { createPeerSystem } from './system.js';

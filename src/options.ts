@@ -7,6 +7,7 @@ import type { InspectionEvent } from 'xstate';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import { exponentialBackoff, withoutGivingUp } from './reconnect-policy.js';
 import type { RtcImplementation } from './rtc/binding.js';
+import { profileOf } from './rtc/profile.js';
 import type { RTCIceServer } from './rtc/webrtc-types.js';
 import type { SignalingToken, WebSocketConstructor } from './signaling/transport.js';
 
@@ -61,7 +62,12 @@ export interface PeerSystemOptions {
   maxConcurrentNegotiations?: number;
   /** Time `connecting` and `handshaking` may each take before `failed`. Default 15000 ms. */
   connectTimeoutMs?: number;
-  /** ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost heartbeat) before a full reconnect. Default 8. */
+  /**
+   * ICE restarts tried in a row (after `disconnected` outlasts its grace, `failed`, or a lost
+   * heartbeat) before a full reconnect. Default 8. Always 0 on a stack whose profile says an ICE
+   * restart does not restore data flow (werift, node-datachannel): there every recovery is a new
+   * RTCPeerConnection.
+   */
   maxIceRestarts?: number;
   /**
    * Full reconnects (a new RTCPeerConnection on both sides, after backoff) before `failed`. Default
@@ -88,9 +94,12 @@ export interface PeerSystemOptions {
   iceRestartIntervalMs?: number;
   /** After an ICE restart, time the resume handshake may take before a full reconnect. Default 1000 ms. */
   resumeTimeoutMs?: number;
-  /** Heartbeat period over the data channel. Default 500 ms. */
+  /** Heartbeat period over the data channel. Default the `rtc` profile's: 500 ms, 1000 ms on werift. */
   heartbeatIntervalMs?: number;
-  /** Heartbeat periods without a frame from the remote before an ICE restart. Default 3 (about 1.5-2 s). */
+  /**
+   * Heartbeat periods without a frame from the remote before it counts as lost (an ICE restart, or a
+   * new pc). Default the `rtc` profile's: 3 (about 1.5-2 s), 10 on werift (about 10 s).
+   */
   heartbeatMisses?: number;
   /** Time one RTCPeerConnection operation may take. Default 10000 ms. */
   operationTimeoutMs?: number;
@@ -103,9 +112,9 @@ export interface PeerSystemOptions {
   maxMessageBytes?: number;
   /** Outbox bounds per peer, counting messages not yet acknowledged by the remote. Default 10000 messages, 16 MiB. */
   outbox?: { maxMessages?: number; maxBytes?: number };
-  /** Sending pauses at this `bufferedAmount`. Default 4 MiB. */
+  /** Sending pauses at this `bufferedAmount`. Default the `rtc` profile's: 4 MiB, 4 KiB on werift. */
   highWaterMark?: number;
-  /** Sending resumes at this `bufferedAmount`. Default 1 MiB. */
+  /** Sending resumes at this `bufferedAmount`. Default the `rtc` profile's: 1 MiB, 1 KiB on werift. */
   lowWaterMark?: number;
   /** Poll period of `bufferedAmount` on stacks without `bufferedamountlow` (wrtc). Default 2 ms. */
   pollIntervalMs?: number;
@@ -127,7 +136,11 @@ export interface PeerSystemOptions {
   inspect?: (event: InspectionEvent) => void;
 }
 
-/** Every default of `PeerSystemOptions`, in one place. Times in ms, sizes in bytes. */
+/**
+ * Every default of `PeerSystemOptions` but those of the `rtc` profile (src/rtc/profile.ts: the
+ * heartbeat, the water marks, and no ICE restarts where they do not restore data flow), in one place. Times in ms,
+ * sizes in bytes.
+ */
 export const DEFAULTS = {
   room: 'default',
   iceServers: [] as readonly RTCIceServer[],
@@ -142,14 +155,10 @@ export const DEFAULTS = {
   disconnectedGraceMs: 2_000,
   iceRestartIntervalMs: 3_000,
   resumeTimeoutMs: 1_000,
-  heartbeatIntervalMs: 500,
-  heartbeatMisses: 3,
   operationTimeoutMs: 10_000,
   maxBufferedCandidates: 256,
   maxMessageBytes: 16 * MiB,
   outbox: { maxMessages: 10_000, maxBytes: 16 * MiB },
-  highWaterMark: 4 * MiB,
-  lowWaterMark: MiB,
   pollIntervalMs: 2,
   reconnectBackoff: { initialMs: 250, maxMs: 10_000 },
 } as const;
@@ -181,9 +190,11 @@ function atLeastOne(name: string, value: number): number {
 }
 
 /**
- * Applies `DEFAULTS` to `options`; nothing else in the system supplies a default.
+ * Applies `DEFAULTS` and the `rtc` profile's defaults (`profileOf`) to `options`; nothing else in the
+ * system supplies a default.
  * @throws RangeError for an empty `url` list, or a `maxPeers` / `maxPendingIncoming` /
- *   `maxConcurrentNegotiations` that is not an integer ≥ 1 (NaN would silently lift the bound: every comparison with it is false).
+ *   `maxConcurrentNegotiations` that is not an integer ≥ 1 (NaN would silently lift the bound: every
+ *   comparison with it is false).
  */
 export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
   const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
@@ -192,6 +203,7 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
   const maxReconnects = options.maxReconnects ?? DEFAULTS.maxReconnects;
   const peerBackoff = { ...DEFAULTS.peerReconnectBackoff, ...options.peerReconnectBackoff };
   const signalingBackoff = { ...DEFAULTS.reconnectBackoff, ...options.reconnectBackoff };
+  const profile = profileOf(options.rtc);
   return {
     localId: options.localId,
     url,
@@ -212,15 +224,17 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
       options.maxConcurrentNegotiations ?? DEFAULTS.maxConcurrentNegotiations,
     ),
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-    maxIceRestarts: options.maxIceRestarts ?? DEFAULTS.maxIceRestarts,
+    maxIceRestarts: profile.iceRestartRestoresDataFlow
+      ? (options.maxIceRestarts ?? DEFAULTS.maxIceRestarts)
+      : 0,
     maxReconnects,
     reconnectPolicy:
       options.reconnectPolicy ?? exponentialBackoff({ ...peerBackoff, maxAttempts: maxReconnects }),
     disconnectedGraceMs: options.disconnectedGraceMs ?? DEFAULTS.disconnectedGraceMs,
     iceRestartIntervalMs: options.iceRestartIntervalMs ?? DEFAULTS.iceRestartIntervalMs,
     resumeTimeoutMs: options.resumeTimeoutMs ?? DEFAULTS.resumeTimeoutMs,
-    heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
-    heartbeatMisses: options.heartbeatMisses ?? DEFAULTS.heartbeatMisses,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? profile.heartbeatIntervalMs,
+    heartbeatMisses: options.heartbeatMisses ?? profile.heartbeatMisses,
     operationTimeoutMs: options.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs,
     maxBufferedCandidates: options.maxBufferedCandidates ?? DEFAULTS.maxBufferedCandidates,
     maxMessageBytes: options.maxMessageBytes ?? DEFAULTS.maxMessageBytes,
@@ -228,8 +242,8 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
       maxMessages: options.outbox?.maxMessages ?? DEFAULTS.outbox.maxMessages,
       maxBytes: options.outbox?.maxBytes ?? DEFAULTS.outbox.maxBytes,
     },
-    highWaterMark: options.highWaterMark ?? DEFAULTS.highWaterMark,
-    lowWaterMark: options.lowWaterMark ?? DEFAULTS.lowWaterMark,
+    highWaterMark: options.highWaterMark ?? profile.highWaterMark,
+    lowWaterMark: options.lowWaterMark ?? profile.lowWaterMark,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
     // The signaling chart counts its first reconnect as attempt 1 and has always waited up to
     // 2 · initialMs then: the doubled start keeps those waits.

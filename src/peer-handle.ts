@@ -74,7 +74,11 @@ export interface PeerHandle {
   flushed(): Promise<void>;
   /** Closes this peer (sends `bye`, closes the pc). Idempotent. */
   close(): void;
-  /** Starts an ICE restart now if the peer is `connected` (webrtc-pc restartIce, done as an explicit offer). */
+  /**
+   * Starts an ICE restart now if the peer is `connected` (webrtc-pc restartIce, done as an explicit
+   * offer); where ICE restarts are off (`maxIceRestarts` 0, as on werift and node-datachannel), a new
+   * RTCPeerConnection on both sides instead.
+   */
   restartIce(): void;
   /** Cuts a reconnect backoff short: the next attempt starts now (RC-10). */
   retryNow(): void;

@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { RtcImplementation } from '../rtc/binding.js';
+import { WRTC_PROFILE } from '../rtc/profile.js';
 
 const require = createRequire(import.meta.url);
 
@@ -27,14 +28,14 @@ function loadRTCPeerConnection(): RtcImplementation['RTCPeerConnection'] {
 }
 
 /**
- * @roamhq/wrtc as an RTC implementation. 0.10 has no `bufferedamountlow` (docs/stacks.md), so the
- * binding polls `bufferedAmount`. Reading `RTCPeerConnection` loads the package and throws as
- * `loadRTCPeerConnection` says when it is missing.
+ * @roamhq/wrtc as an RTC implementation, with its profile (`WRTC_PROFILE`: among others no
+ * `bufferedamountlow`, so the binding polls `bufferedAmount`). Reading `RTCPeerConnection` loads the
+ * package and throws as `loadRTCPeerConnection` says when it is missing.
  */
 export const wrtcImplementation: RtcImplementation = {
   name: 'wrtc',
   get RTCPeerConnection() {
     return loadRTCPeerConnection();
   },
-  hasBufferedAmountLow: false,
+  ...WRTC_PROFILE,
 };

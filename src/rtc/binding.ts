@@ -18,6 +18,7 @@ import { OperationCancelledError, OperationTimeoutError } from '../errors.js';
 import { HEADER_BYTES, MIN_PART_BYTES } from '../protocol/frames.js';
 import { ufragOf } from '../protocol/sdp.js';
 import type { Candidate, Description } from '../protocol/signals.js';
+import { profileOf, type RtcProfile } from './profile.js';
 import type {
   RTCConfiguration,
   RTCDataChannel,
@@ -26,16 +27,20 @@ import type {
   RTCPeerConnectionState,
 } from './webrtc-types.js';
 
-/** The RTC implementation a system runs on. */
-export interface RtcImplementation {
+/**
+ * The RTC implementation a system runs on: a constructor and what the stack can do (its
+ * `RtcProfile`; whatever it leaves out is taken from `BROWSER_PROFILE`, a webrtc-pc conforming
+ * stack). `wrtcImplementation`, `loadWerift()` and `loadNodeDatachannel()` declare their whole
+ * profile.
+ * @example { name: 'browser', RTCPeerConnection: globalThis.RTCPeerConnection }
+ */
+export interface RtcImplementation extends Partial<RtcProfile> {
   /** Name for diagnostics, e.g. `wrtc`, `werift`, `browser`. */
   name: string;
   /** The RTCPeerConnection constructor (webrtc-pc §4.4). */
   RTCPeerConnection: new (
     configuration?: RTCConfiguration,
   ) => RTCPeerConnection;
-  /** Whether data channels fire `bufferedamountlow`; if not, the binding polls `bufferedAmount`. */
-  hasBufferedAmountLow: boolean;
 }
 
 /** Tunables of one binding. */
@@ -80,6 +85,8 @@ export class PeerConnectionBinding {
   private waitingForLow = false;
   private pollTimer: ReturnType<typeof setInterval> | undefined;
   private frameBytes: number | undefined;
+  private readonly hasBufferedAmountLow: boolean;
+  private readonly fallbackFrameBytes: number;
   /** Settles when the last operation started has settled (the operations chain). */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -89,10 +96,13 @@ export class PeerConnectionBinding {
    */
   constructor(
     readonly connection: number,
-    private readonly rtc: RtcImplementation,
+    rtc: RtcImplementation,
     private readonly options: BindingOptions,
     private readonly listener: BindingListener,
   ) {
+    const profile = profileOf(rtc);
+    this.hasBufferedAmountLow = profile.hasBufferedAmountLow;
+    this.fallbackFrameBytes = profile.maxMessageSize;
     this.pc = new rtc.RTCPeerConnection({ iceServers: options.iceServers });
     this.channel = this.pc.createDataChannel(CHANNEL_LABEL, { negotiated: true, id: 0, ordered: true });
     this.channel.binaryType = 'arraybuffer';
@@ -135,7 +145,7 @@ export class PeerConnectionBinding {
     this.channel.onmessage = (event) => {
       if (!this.closed) listener.data(event.data as ArrayBuffer | string);
     };
-    if (rtc.hasBufferedAmountLow) {
+    if (this.hasBufferedAmountLow) {
       this.channel.bufferedAmountLowThreshold = options.lowWaterMark;
       // werift fires it only through addEventListener (docs/stacks.md).
       this.channel.addEventListener('bufferedamountlow', () => this.reportLow());
@@ -214,8 +224,8 @@ export class PeerConnectionBinding {
   }
 
   /**
-   * Largest frame to send, in bytes: the SCTP transport's maxMessageSize (webrtc-pc §6.1), capped at
-   * 256 KiB. Read once the channel is open (it does not change for the association): on wrtc every
+   * Largest frame to send, in bytes: the SCTP transport's maxMessageSize (webrtc-pc §6.1; the
+   * profile's `maxMessageSize` when the pc reports none), capped at 256 KiB. Read once the channel is open (it does not change for the association): on wrtc every
    * property read is a blocking call into its network thread.
    */
   get maxFrameBytes(): number {
@@ -225,7 +235,7 @@ export class PeerConnectionBinding {
     // less fails the send, which is reported, instead of having its parts refused.
     const bytes = Math.min(
       Math.max(
-        max !== undefined && Number.isFinite(max) && max > 0 ? max : 65_536,
+        max !== undefined && Number.isFinite(max) && max > 0 ? max : this.fallbackFrameBytes,
         HEADER_BYTES + MIN_PART_BYTES,
       ),
       262_144,
@@ -257,7 +267,7 @@ export class PeerConnectionBinding {
   waitForBufferLow(): void {
     if (this.closed || this.waitingForLow) return;
     this.waitingForLow = true;
-    if (this.rtc.hasBufferedAmountLow) return;
+    if (this.hasBufferedAmountLow) return;
     this.pollTimer = setInterval(() => {
       if (this.channel.bufferedAmount <= this.options.lowWaterMark) this.reportLow();
     }, this.options.pollIntervalMs);

@@ -81,22 +81,29 @@ export type EventHandler<E> = {
   handle(event: E): void;
 }['handle'];
 
+/**
+ * The type of an event handler attribute as peerstate declares it: it only ever writes a handler or
+ * `null`, so `undefined` may be read too (werift's attributes read `undefined` when unset).
+ */
+export type EventHandlerAttribute<E> = EventHandler<E> | null | undefined;
+
 /** The part of RTCDataChannel (webrtc-pc §6.2) peerstate uses. */
 export interface RTCDataChannel {
   readonly readyState: RTCDataChannelState;
-  binaryType: BinaryType;
+  /** Absent on werift, whose binary messages arrive as Node Buffers. */
+  binaryType?: BinaryType;
   /** Bytes queued by `send` and not yet handed to the network. */
   readonly bufferedAmount: number;
   /** `bufferedamountlow` fires when `bufferedAmount` falls to this, in bytes. */
   bufferedAmountLowThreshold: number;
   /** Fires when the channel opens: `readyState` is `open` and `send` may be called. */
-  onopen: EventHandler<unknown> | null;
+  onopen?: EventHandlerAttribute<unknown>;
   /** Fires once the channel is closed (`readyState` `closed`), whichever side closed it. */
-  onclose: EventHandler<unknown> | null;
+  onclose?: EventHandlerAttribute<unknown>;
   /** Fires with an RTCErrorEvent, whose `error` says what failed. */
-  onerror: EventHandler<{ error?: { message?: string; errorDetail?: string } }> | null;
+  onerror?: EventHandlerAttribute<{ error?: { message?: string; errorDetail?: string } }>;
   /** Fires for each message received: `data` is a string, or binary data as `binaryType` says. */
-  onmessage: EventHandler<{ data: unknown }> | null;
+  onmessage?: EventHandlerAttribute<{ data: unknown }>;
   /** Listens for `bufferedamountlow`: `bufferedAmount` fell to `bufferedAmountLowThreshold` or below. */
   addEventListener(type: 'bufferedamountlow', listener: () => void): void;
   /** Throws InvalidStateError unless `readyState` is `open`, OperationError when the queue is full. */
@@ -108,9 +115,10 @@ export interface RTCDataChannel {
 /** An RTCIceCandidate as `icecandidate` delivers it (webrtc-pc §4.8.2). */
 export interface RTCIceCandidate {
   readonly candidate: string;
-  readonly sdpMid: string | null;
-  readonly sdpMLineIndex: number | null;
-  readonly usernameFragment: string | null;
+  /** Null or absent (werift) when unknown; so are the next two. */
+  readonly sdpMid?: string | null;
+  readonly sdpMLineIndex?: number | null;
+  readonly usernameFragment?: string | null;
 }
 
 /** The part of RTCPeerConnection (webrtc-pc §4.4) peerstate uses. */
@@ -119,10 +127,13 @@ export interface RTCPeerConnection {
   readonly signalingState: RTCSignalingState;
   /** The SCTP transport once negotiated; `maxMessageSize` is in bytes (webrtc-pc §6.1.1). */
   readonly sctp: { readonly maxMessageSize: number } | null;
-  /** Fires for each local candidate gathered; `null`: gathering ended (end-of-candidates, RFC 8838). */
-  onicecandidate: EventHandler<{ candidate: RTCIceCandidate | null }> | null;
+  /**
+   * Fires for each local candidate gathered; `candidate` null (werift: absent): gathering ended
+   * (end-of-candidates, RFC 8838).
+   */
+  onicecandidate?: EventHandlerAttribute<{ candidate?: RTCIceCandidate | null }>;
   /** Fires when `connectionState` changes. */
-  onconnectionstatechange: EventHandler<unknown> | null;
+  onconnectionstatechange?: EventHandlerAttribute<unknown>;
   /** Creates a data channel named `label`. Throws InvalidStateError once the connection is closed. */
   createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel;
   /** Creates an offer; `iceRestart` asks for new ICE credentials. Rejects (InvalidStateError) once closed. */

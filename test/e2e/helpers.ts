@@ -34,6 +34,26 @@ export function countingWrtc(): { rtc: RtcImplementation; counts: PcCounts } {
   };
 }
 
+/**
+ * Sends `count` messages each way (`a0`, `a1`, ... from `toBob`; `b0`, ... from `toAlice`) at once
+ * and collects what arrives at each end, in arrival order.
+ */
+export function sendEachWay(
+  toBob: PeerHandle,
+  toAlice: PeerHandle,
+  count: number,
+): { atBob: (string | Uint8Array)[]; atAlice: (string | Uint8Array)[] } {
+  const atBob: (string | Uint8Array)[] = [];
+  const atAlice: (string | Uint8Array)[] = [];
+  toAlice.messages$.subscribe((m) => atBob.push(m));
+  toBob.messages$.subscribe((m) => atAlice.push(m));
+  for (let i = 0; i < count; i++) {
+    toBob.send(`a${i}`);
+    toAlice.send(`b${i}`);
+  }
+  return { atBob, atAlice };
+}
+
 /** Resolves when the handle's peer reaches `state`. */
 export function reach(handle: PeerHandle, state: PeerState): Promise<PeerState> {
   return firstValueFrom(handle.state$.pipe(filter((s) => s === state)));

@@ -8,7 +8,7 @@ import { createNodePeerSystem } from '../../src/node/index.js';
 import type { SignalingServer } from '../../src/server/index.js';
 import { startSignalingServer } from '../../src/server/index.js';
 import { until } from '../support/time.js';
-import { countingWrtc, reach } from './helpers.js';
+import { countingWrtc, reach, sendEachWay } from './helpers.js';
 
 let server: SignalingServer;
 let systems: PeerSystem[];
@@ -39,15 +39,8 @@ describe('two wrtc peers through the embedded server (real stack)', () => {
     const bob = system('bob');
     const toBob = alice.connect('bob');
     const toAlice = bob.connect('alice');
-    const atBob: (string | Uint8Array)[] = [];
-    const atAlice: (string | Uint8Array)[] = [];
-    toAlice.messages$.subscribe((m) => atBob.push(m));
-    toBob.messages$.subscribe((m) => atAlice.push(m));
     // Sent before the link exists: the outbox holds them until `connected`.
-    for (let i = 0; i < 1_000; i++) {
-      toBob.send(`a${i}`);
-      toAlice.send(`b${i}`);
-    }
+    const { atBob, atAlice } = sendEachWay(toBob, toAlice, 1_000);
     expect(await until(() => atBob.length >= 1_000 && atAlice.length >= 1_000, 20_000)).toBe(true);
     expect(atBob).toEqual(Array.from({ length: 1_000 }, (_, i) => `a${i}`));
     expect(atAlice).toEqual(Array.from({ length: 1_000 }, (_, i) => `b${i}`));

@@ -84,6 +84,23 @@ export async function serveHarnessPage(): Promise<PageServer> {
   });
 }
 
+const CAPABILITIES_ENTRY = fileURLToPath(new URL('./capabilities-page.ts', import.meta.url));
+
+/**
+ * Serves a page on 127.0.0.1 whose script (tools/stacks/capabilities-page.ts) measures the browser's
+ * own RTCPeerConnection: `measureBrowserCapabilities()` on the page's `globalThis`.
+ */
+export async function serveCapabilitiesPage(): Promise<PageServer> {
+  const script = await bundleForBrowser(CAPABILITIES_ENTRY);
+  return servePages({
+    '/': {
+      type: 'text/html; charset=utf-8',
+      body: '<!doctype html><meta charset="utf-8"><title>peerstate capabilities</title><script type="module" src="/capabilities.js"></script>',
+    },
+    '/capabilities.js': { type: 'text/javascript; charset=utf-8', body: script.code },
+  });
+}
+
 /** A browser endpoint and its page. */
 export interface PageEndpoint extends Endpoint {
   readonly page: Page;

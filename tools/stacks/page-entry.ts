@@ -33,7 +33,7 @@ const harness: PageHarness = {
     if (system) throw new Error('peerstateHarness.start() was already called');
     system = createPeerSystem({
       ...options,
-      rtc: { name: 'browser', RTCPeerConnection, hasBufferedAmountLow: true },
+      rtc: { name: 'browser', RTCPeerConnection },
       WebSocket,
     });
     recorder = new SystemRecorder(system);
