@@ -79,6 +79,12 @@ export class PeerConnectionBinding {
   readonly pc: RTCPeerConnection;
   readonly channel: RTCDataChannel;
   private readonly abort = new AbortController();
+  /**
+   * Cancels of the operations not settled yet, run by `close()`: one set rather than one abort
+   * listener per operation on a shared signal (hundreds of queued candidates would pass Node's
+   * listener warning limit).
+   */
+  private readonly pending = new Set<() => void>();
   private connectionState: RTCPeerConnectionState = 'new';
   private channelOpened = false;
   private channelClosed = false;
@@ -277,6 +283,7 @@ export class PeerConnectionBinding {
   close(): void {
     if (this.closed) return;
     this.abort.abort();
+    for (const cancel of [...this.pending]) cancel();
     this.stopPolling();
     this.pc.onicecandidate = null;
     this.pc.onconnectionstatechange = null;
@@ -330,7 +337,7 @@ export class PeerConnectionBinding {
         // While the operation runs, its timer also guards the chain; it is cleared when it settles.
         if (!running) clearTimeout(timer);
         signal.removeEventListener('abort', cancel);
-        this.abort.signal.removeEventListener('abort', cancel);
+        this.pending.delete(cancel);
         settle();
       };
       const cancel = () => finish(() => reject(new OperationCancelledError(name)));
@@ -344,8 +351,9 @@ export class PeerConnectionBinding {
         release();
         return;
       }
-      signal.addEventListener('abort', cancel, { once: true });
-      this.abort.signal.addEventListener('abort', cancel, { once: true });
+      // The binding's own signal is covered by `pending`.
+      if (signal !== this.abort.signal) signal.addEventListener('abort', cancel, { once: true });
+      this.pending.add(cancel);
       void previous.then(() => {
         if (settled) {
           release();
