@@ -12,7 +12,7 @@ import { toArrayBuffer } from '../support/bytes.js';
 import { flushMicrotasks } from '../support/microtasks.js';
 import { sleep, useFakeTime } from '../support/time.js';
 import type { Harness } from './harness.js';
-import { createHarness } from './harness.js';
+import { createHarness, exchange as exchangeFrames } from './harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -440,5 +440,59 @@ describe('a remote that restarts with the same peer id (RR)', () => {
     expect(received).toEqual(['m1', 'm2', 'm3', 'm4']);
     expect(toBob.state).toBe('connected');
     expect(flushed.done).toBe(true);
+  });
+});
+
+describe('resume points and acknowledgements', () => {
+  it('DC-8 an ack overtakes the resume point of the hello before it: nothing is renumbered, the next message arrives', async () => {
+    h = createHarness();
+    const { toBob, toAlice, pcA, pcB, cursors } = await h.connectedPair();
+    const atBob: unknown[] = [];
+    toAlice.messages$.subscribe((m) => atBob.push(m));
+    const errors: string[] = [];
+    toBob.errors$.subscribe((e) => errors.push(e.code));
+    toAlice.errors$.subscribe((e) => errors.push(e.code));
+    const [aliceEnd, bobEnd] = [pcA.channels[0], pcB.channels[0]];
+    if (!aliceEnd || !bobEnd) throw new Error('no channel');
+    // m1..m3 go out on the channel and stay in flight while alice restarts ICE.
+    for (const m of ['m1', 'm2', 'm3']) toBob.send(m);
+    await flushMicrotasks();
+    toBob.restartIce();
+    await flushMicrotasks();
+    pcA.settle('createOffer');
+    await flushMicrotasks();
+    pcA.settle('setLocalDescription');
+    await flushMicrotasks();
+    // bob takes the restart offer and answers; his answer stays in the hub.
+    await h.deliverAll();
+    for (let op = pcB.pending()[0]; op; op = pcB.pending()[0]) {
+      op.resolve();
+      await flushMicrotasks();
+    }
+    // Then m1..m3 reach bob, after his hello went out: he acknowledges them after it.
+    for (; cursors.a < aliceEnd.sent.length; cursors.a++)
+      bobEnd.receive(toArrayBuffer(aliceEnd.sent[cursors.a]));
+    await flushMicrotasks();
+    await sleep(50); // bob's ack timer (20 ms)
+    const fromBob = bobEnd.sent.slice(cursors.b).map((f) => decodeFrame(toArrayBuffer(f)));
+    expect(fromBob).toMatchObject([
+      { kind: 'hello', lastDelivered: 0 },
+      { kind: 'ack', delivered: 3 },
+    ]);
+    // alice takes the hello (its resume point waits for connected) and the ack (it releases m1..m3 at once).
+    for (; cursors.b < bobEnd.sent.length; cursors.b++)
+      aliceEnd.receive(toArrayBuffer(bobEnd.sent[cursors.b]));
+    await flushMicrotasks();
+    expect(toBob.state).not.toBe('connected');
+    // Now the answer: alice is connected again and resumes from the hello's point, 0.
+    await h.quiesce(pcA, pcB);
+    expect(toBob.state).toBe('connected');
+    toBob.send('m4');
+    await flushMicrotasks();
+    await exchangeFrames(pcA, pcB, cursors);
+    // Before, m4 was numbered 1 again and bob dropped it as a repeat, with no error.
+    expect(atBob).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(toAlice.state).toBe('connected');
+    expect(errors).toEqual([]);
   });
 });
