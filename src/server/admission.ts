@@ -1,12 +1,12 @@
 /**
  * Admission of the signaling server: TCP connections counted per remote address and in total, and
- * joins per minute per address and in total (token buckets of src/server/rate-limiter.ts). The
+ * joins per minute per address and in total (token buckets of src/protocol/token-bucket.ts). The
  * bookkeeping itself is bounded: an address is kept while it has connections or joined within the
  * last minute, so there are at most `maxConnections` plus `maxJoinsPerMinute` of them (an address
  * forgotten a minute after its last join has its whole bucket back anyway).
  */
 
-import { createTokenBucket, type TokenBucket } from './rate-limiter.js';
+import { createTokenBucket, type TokenBucket } from '../protocol/token-bucket.js';
 import type { RefusalReason } from './refusals.js';
 
 /** Limits of {@link createAdmission}; integers ≥ 1. */

@@ -22,10 +22,10 @@ import {
   type ServerFrame,
   type Signal,
 } from '../protocol/signals.js';
+import { createTokenBucket, type TokenBucket } from '../protocol/token-bucket.js';
 import { welcomePages } from '../protocol/welcome-pages.js';
 import { createAdmission } from './admission.js';
 import type { ClusterMember, ClusterNode, ClusterStats } from './cluster.js';
-import { createTokenBucket, type TokenBucket } from './rate-limiter.js';
 import { createRefusals, type RefusalReason } from './refusals.js';
 import { resolveServerOptions, type SignalingServerOptions } from './server-options.js';
 

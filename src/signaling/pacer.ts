@@ -3,8 +3,10 @@
  * limit (the embedded server: 500 frames a second on average, bursts of 1,000). A mesh that starts
  * at once sends offers, answers and candidates in a burst, and a frame the server drops is a lost
  * answer or candidate that stalls a link. Up to `burst` frames go out at once; after that at most
- * `ratePerSecond` a second, the rest waiting in order (a token bucket, refilled by the clock).
+ * `ratePerSecond` a second, the rest waiting in order (the token bucket of
+ * src/protocol/token-bucket.ts, the server's own).
  */
+import { createTokenBucket } from '../protocol/token-bucket.js';
 
 /** Pacing of one session's frames. */
 export interface PacerOptions {
@@ -35,23 +37,12 @@ export function createPacer<T>(
   refuse: (item: T) => void,
 ): Pacer<T> {
   const waiting: T[] = [];
-  let tokens = options.burst;
-  let last = performance.now();
+  const bucket = createTokenBucket(options);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const refill = () => {
-    const now = performance.now();
-    if (now > last) tokens = Math.min(options.burst, tokens + ((now - last) * options.ratePerSecond) / 1000);
-    last = now;
-  };
   const drain = () => {
     timer = undefined;
-    refill();
-    while (waiting.length > 0 && tokens >= 1) {
-      tokens -= 1;
-      deliver(waiting.shift() as T);
-    }
-    if (waiting.length > 0)
-      timer = setTimeout(drain, Math.ceil((1 - tokens) * (1000 / options.ratePerSecond)));
+    while (waiting.length > 0 && bucket.take()) deliver(waiting.shift() as T);
+    if (waiting.length > 0) timer = setTimeout(drain, bucket.msUntilToken());
   };
   return {
     send(item) {

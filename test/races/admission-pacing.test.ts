@@ -3,7 +3,7 @@
  * stays under the server's per-socket rate limit, in order, none lost. Fake clock.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTokenBucket } from '../../src/server/rate-limiter.js';
+import { createTokenBucket } from '../../src/protocol/token-bucket.js';
 import { createPacer, SIGNALING_PACE } from '../../src/signaling/pacer.js';
 import { useFakeTime } from '../support/time.js';
 

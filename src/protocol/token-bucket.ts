@@ -1,6 +1,7 @@
 /**
  * A token bucket: admits on average `ratePerSecond` events per second, with bursts of up to `burst`
  * events after a quiet period. The clock is injectable so the limiter is testable without waiting.
+ * The server limits each socket with one; the client paces its signals with one (src/signaling/pacer.ts).
  */
 
 /** Options of {@link createTokenBucket}. */
@@ -17,6 +18,8 @@ export interface TokenBucketOptions {
 export interface TokenBucket {
   /** Takes one token: `true` if the event is admitted, `false` if it is over the limit. */
   take(): boolean;
+  /** Milliseconds until a token is there (0 if one is now). */
+  msUntilToken(): number;
 }
 
 /**
@@ -34,18 +37,25 @@ export function createTokenBucket(options: TokenBucketOptions): TokenBucket {
   const now = options.now ?? (() => performance.now());
   let tokens = burst;
   let last = now();
+  // Refill lazily on use rather than with a timer: no timers to clear, no work for idle sockets.
+  // A clock that steps back (only an injected one can) neither drains nor refills.
+  const refill = () => {
+    const t = now();
+    if (t > last) {
+      tokens = Math.min(burst, tokens + ((t - last) * ratePerSecond) / 1000);
+      last = t;
+    }
+  };
   return {
     take() {
-      const t = now();
-      // Refill lazily on use rather than with a timer: no timers to clear, no work for idle sockets.
-      // A clock that steps back (only an injected one can) neither drains nor refills.
-      if (t > last) {
-        tokens = Math.min(burst, tokens + ((t - last) * ratePerSecond) / 1000);
-        last = t;
-      }
+      refill();
       if (tokens < 1) return false;
       tokens -= 1;
       return true;
+    },
+    msUntilToken() {
+      refill();
+      return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / ratePerSecond);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTokenBucket } from '../../src/server/rate-limiter.js';
+import { createTokenBucket } from '../../src/protocol/token-bucket.js';
 
 /** A clock the test moves by hand, in milliseconds. */
 function manualClock() {
