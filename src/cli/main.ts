@@ -2,14 +2,22 @@
 /**
  * The `peerstate` command line. `peerstate demo` runs the demo (see demo.ts); `peerstate replay FILE`
  * serves the inspector page over a recording of the demo; `peerstate serve` runs the signaling server,
- * alone or as one node of a cluster (docs/cluster.md). Exit codes: 0 when every link connected and
+ * alone or as one node of a cluster (docs/cluster.md), with every limit and the join-token check as
+ * flags; `peerstate token` mints a join token for it. Exit codes: 0 when every link connected and
  * no message was lost, duplicated or reordered (or for `--help`); 1 when the demo failed; 2 for a usage
  * error (unknown command or option, a value out of range).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { startReplay } from '../node/inspector/replay.js';
-import { startSignalingServer } from '../server/index.js';
+import { createJoinToken, startSignalingServer } from '../server/index.js';
 import { demoSucceeded, runDemo, SEND_PERIOD_MS } from './demo.js';
+import {
+  joinSecretFlag,
+  readJoinSecret,
+  type ServeFlags,
+  serveFlags,
+  serverOptionsOf,
+} from './serve-options.js';
 
 function integer(value: string): number {
   const n = Number(value);
@@ -113,26 +121,47 @@ program
     process.once('SIGINT', () => void replay.close());
   });
 
-program
-  .command('serve')
-  .description('run the signaling server until SIGINT or SIGTERM; with --redis, as one node of a cluster')
-  .option('--host <host>', 'interface to listen on', '127.0.0.1')
-  .option('--port <port>', 'TCP port (0: a free one)', integer, 8080)
-  .option('--redis <url>', 'Redis URL shared by every node of the cluster, e.g. redis://127.0.0.1:6379')
-  .option('--node-ttl <ms>', "with --redis: the lifetime of this node's liveness key", integer, 2_000)
-  .action(async (opts: { host: string; port: number; redis?: string; nodeTtl: number }) => {
-    const server = await startSignalingServer({
-      host: opts.host,
-      port: opts.port,
-      ...(opts.redis ? { cluster: { redis: opts.redis, nodeTtlMs: opts.nodeTtl } } : {}),
-    });
-    // The first line names the URL (scripts and tests read it).
-    console.log(`listening on ${server.url}${opts.redis ? ` (cluster over ${opts.redis})` : ''}`);
-    const stop = () => {
-      server.close().then(() => process.exit(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+serveFlags(
+  program
+    .command('serve')
+    .description(
+      'run the signaling server until SIGINT or SIGTERM; with --redis, as one node of a cluster; ' +
+        'with --join-secret-file, only joins carrying a join token (see `peerstate token`)',
+    )
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--port <port>', 'TCP port (0: a free one)', integer, 8080)
+    .option('--redis <url>', 'Redis URL shared by every node of the cluster, e.g. redis://127.0.0.1:6379')
+    .option('--node-ttl <ms>', "with --redis: the lifetime of this node's liveness key", integer, 2_000),
+).action(async (opts: ServeFlags & { host: string; port: number; redis?: string; nodeTtl: number }) => {
+  const server = await startSignalingServer({
+    ...serverOptionsOf(opts),
+    host: opts.host,
+    port: opts.port,
+    ...(opts.redis ? { cluster: { redis: opts.redis, nodeTtlMs: opts.nodeTtl } } : {}),
+  });
+  // The first line names the URL (scripts and tests read it).
+  console.log(`listening on ${server.url}${opts.redis ? ` (cluster over ${opts.redis})` : ''}`);
+  const stop = () => {
+    server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+});
+
+joinSecretFlag(
+  program
+    .command('token')
+    .description('print a join token for `serve --join-secret-file` (a JWT naming the room and peer id)'),
+  true,
+)
+  .requiredOption('--room <room>', 'the room the token admits to')
+  .requiredOption('--peer-id <id>', 'the peer id the token proves')
+  .option('--expires <s>', 'lifetime in seconds', integer, 600)
+  .action(async (opts: { joinSecretFile: string; room: string; peerId: string; expires: number }) => {
+    const secret = readJoinSecret(opts.joinSecretFile);
+    console.log(
+      await createJoinToken(secret, { room: opts.room, peerId: opts.peerId, expiresInSeconds: opts.expires }),
+    );
   });
 
 program.parseAsync().catch((error: unknown) => {

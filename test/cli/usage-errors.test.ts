@@ -4,10 +4,17 @@
  * or server starts; `--help` exits with 0.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const directory = mkdtempSync(join(tmpdir(), 'peerstate-cli-'));
+const shortSecret = join(directory, 'short-secret');
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+writeFileSync(shortSecret, 'only sixteen byte');
 
 function run(...args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', main, ...args], { encoding: 'utf8' });
@@ -21,6 +28,11 @@ describe('peerstate command line', { timeout: 60_000 }, () => {
     [['demo', '--messages', '-1'], /--messages must be an integer ≥ 0/],
     [['demo', '--bogus'], /unknown option '--bogus'/],
     [['dance'], /unknown command 'dance'/],
+    [['serve', '--max-room-peers', '0'], /maxRoomPeers must be an integer in \[1, 10000\], got 0/],
+    [['serve', '--max-connections', 'many'], /not a number/],
+    [['serve', '--tls-key', 'key.pem'], /--tls-key and --tls-cert go together/],
+    [['serve', '--join-secret-file', shortSecret], /must hold at least 32 bytes/],
+    [['token', '--room', 'r', '--peer-id', 'alice'], /required option '--join-secret-file <file>'/],
   ])('%j is a usage error: exit 2 and says why', (args, why) => {
     const result = run(...args);
     expect(result.stderr).toMatch(why);

@@ -23,16 +23,20 @@ export interface NodeProcess {
  * Starts `peerstate serve --port 0 --redis REDIS --node-ttl TTL` and resolves once it listens;
  * without `redis`, a server on its own.
  */
-export async function spawnNode(redis: string | undefined, nodeTtlMs = 900): Promise<NodeProcess> {
-  const cluster = redis ? ['--redis', redis, '--node-ttl', String(nodeTtlMs)] : [];
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', ...cluster], {
+export function spawnNode(redis: string | undefined, nodeTtlMs = 900): Promise<NodeProcess> {
+  return spawnServe(redis ? ['--redis', redis, '--node-ttl', String(nodeTtlMs)] : []);
+}
+
+/** Starts `peerstate serve --port 0 ...flags` and resolves once it listens (ws:// or wss://). */
+export async function spawnServe(flags: readonly string[]): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', ...flags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening on (ws:\/\/\S+)/.exec(output);
+      const match = /listening on (wss?:\/\/\S+)/.exec(output);
       if (match?.[1]) resolve(match[1]);
     });
     child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${output}`)));
