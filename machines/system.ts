@@ -15,7 +15,7 @@
 
 import type { AnyActorRef } from 'xstate';
 import { assertEvent, assign, emit, enqueueActions, sendParent, sendTo, setup } from 'xstate';
-import type { Signal } from '../src/protocol/signals.js';
+import type { PeerRefusal, Signal } from '../src/protocol/signals.js';
 import type { PeerEvent, PeerInput } from './peer.js';
 import { peerMachine } from './peer.js';
 import type { SignalingParentEvent } from './signaling.js';
@@ -57,8 +57,7 @@ export interface AdmissionRequest {
   peerId: string;
 }
 
-/** Why a signal from a peer we hold no actor for was refused. */
-export type PeerRefusal = 'max-peers' | 'max-pending-incoming' | 'not-accepted';
+export type { PeerRefusal };
 
 /** The system actor's context: its input, and the bookkeeping of peer actors and of the open session. */
 export interface SystemContext extends SystemInput {
@@ -101,8 +100,9 @@ export type SystemEvent =
 /**
  * Events the system actor emits to its observers (`actor.on(type, handler)`): `peerSpawned`;
  * `staleSignal` (a frame of a signaling session other than the open one, dropped unread);
- * `refusedPeer` (a signal from a peer with no actor was refused, see `PeerRefusal`); `serverError` (an
- * `error` frame of the server).
+ * `refusedPeer` (a signal from a peer with no actor was refused, see `PeerRefusal`); `refusedByRemote`
+ * (a remote hung up on a peer of ours with a refusal's reason); `serverError` (an `error` frame of the
+ * server).
  */
 export type SystemEmitted =
   /**
@@ -112,6 +112,7 @@ export type SystemEmitted =
   | { type: 'peerSpawned'; peerId: string; incoming: boolean }
   | { type: 'staleSignal'; from: string; generation: number; currentGeneration: number }
   | { type: 'refusedPeer'; peerId: string; reason: PeerRefusal }
+  | { type: 'refusedByRemote'; peerId: string; reason: PeerRefusal }
   | { type: 'serverError'; code: string; message: string };
 
 /**
@@ -361,13 +362,13 @@ export const systemMachine = setup({
           (check('isAccepted') ? null : 'not-accepted');
         if (reason) {
           enqueue.emit({ type: 'refusedPeer', peerId: frame.from, reason });
-          // A remote that asks for a connection is told no (a hang-up), so it stops asking.
+          // A remote that asks for a connection is told no and why (a hang-up), so it stops asking.
           if (frame.signal.type === 'hello' || frame.signal.type === 'description') {
             enqueue.sendTo(({ system }) => signalingOf(system), {
               type: 'SIGNALING.SEND',
               generation,
               to: frame.from,
-              signal: { type: 'bye' },
+              signal: { type: 'bye', reason },
             });
           }
           return;
@@ -378,6 +379,9 @@ export const systemMachine = setup({
         if (context.present[frame.from])
           enqueue.sendTo(toPeer(frame.from), { type: 'REMOTE.PRESENT', generation });
       }
+      // Told once per hang-up: a remote repeating its refusal to a peer already disconnected says nothing new.
+      if (frame.signal.type === 'bye' && frame.signal.reason && !peer?.getSnapshot().hasTag('disconnected'))
+        enqueue.emit({ type: 'refusedByRemote', peerId: frame.from, reason: frame.signal.reason });
       enqueue.sendTo(toPeer(frame.from), signalToPeerEvent(frame.signal, generation));
     }),
     adoptSession: assign(({ event }) => {

@@ -10,7 +10,7 @@ import { PeerstateError } from './errors.js';
 
 /** The emitted events that report a failure (the others, such as `peerSpawned`, are not errors). */
 export type ErrorEvent =
-  | Extract<SystemEmitted, { type: 'staleSignal' | 'refusedPeer' | 'serverError' }>
+  | Extract<SystemEmitted, { type: 'staleSignal' | 'refusedPeer' | 'refusedByRemote' | 'serverError' }>
   | SignalingEmitted
   | Extract<PeerEmitted, { type: 'failure' | 'attemptFailed' | 'sendFailure' | 'candidateOverflow' }>;
 
@@ -34,6 +34,10 @@ const errorOf: ErrorOf = {
     ),
   refusedPeer: (e) =>
     new PeerstateError('peer-refused', `peer ${e.peerId} refused: ${refusalText[e.reason]}`, {
+      peerId: e.peerId,
+    }),
+  refusedByRemote: (e) =>
+    new PeerstateError('refused-by-remote', `peer ${e.peerId} refused us: ${refusalText[e.reason]}`, {
       peerId: e.peerId,
     }),
   serverError: (e) => new PeerstateError('signaling-server-error', `${e.code}: ${e.message}`),

@@ -24,7 +24,8 @@ export type PeerstateErrorCode =
   | 'signaling-invalid-frame'
   | 'signaling-dropped'
   | 'signaling-server-error'
-  | 'peer-refused';
+  | 'peer-refused'
+  | 'refused-by-remote';
 
 /** Base class: `code` says which kind, `peerId` which remote peer it concerns (if any). */
 export class PeerstateError extends Error {

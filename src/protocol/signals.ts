@@ -69,20 +69,33 @@ export const candidateSchema = z.object({
  *   actor yet starts one and makes the offer.
  * - `bye`: the sender closed its side on purpose. `recipient` is the `instance` of the peer actor it
  *   hangs up on, when the sender knows it: a bye that overtakes our own close and reconnect finds a
- *   newer actor of ours and must not hang it up.
+ *   newer actor of ours and must not hang it up. `reason` is there when the sender refused us (a
+ *   `PeerRefusal`: it holds too many peers, too many unconnected ones, or its accept policy said no);
+ *   absent, the sender's application closed the link.
  *
  * `connection` numbers the sender's RTCPeerConnections towards this peer (1, 2, ...): a signal of a
  * newer connection says the remote replaced its pc (a full reconnect), one of an older connection is
  * stale. Absent means 0. `instance` names the sending peer actor: a remote that restarts gets a new
  * one and numbers its connections from 1 again.
  */
+/** Why a system refused a remote it holds no actor for (the `reason` of its `bye`). */
+export const peerRefusalSchema = z.enum(['max-peers', 'max-pending-incoming', 'not-accepted']);
+/** Why a system refused a remote it holds no actor for: see {@link peerRefusalSchema}. */
+export type PeerRefusal = z.infer<typeof peerRefusalSchema>;
+
 const connection = z.optional(z.int().check(z.gte(0), z.lte(2 ** 31)));
 const instance = z.optional(text(64));
 export const signalSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('description'), description: descriptionSchema, instance, connection }),
   z.object({ type: z.literal('candidate'), candidate: z.nullable(candidateSchema), instance, connection }),
   z.object({ type: z.literal('hello'), instance, connection }),
-  z.object({ type: z.literal('bye'), instance, connection, recipient: instance }),
+  z.object({
+    type: z.literal('bye'),
+    instance,
+    connection,
+    recipient: instance,
+    reason: z.optional(peerRefusalSchema),
+  }),
 ]);
 
 const v = z.literal(PROTOCOL_VERSION);
@@ -157,8 +170,9 @@ export type Candidate = z.infer<typeof candidateSchema>;
  *   RFC 8838).
  * - `hello`: the polite side asks for a connection, so that an impolite side with no actor yet starts
  *   one and makes the offer (MDN perfect negotiation).
- * - `bye` `{ recipient?: string }`: the sender closed its side on purpose; `recipient` is the
- *   `instance` of the peer actor it hangs up on, when known.
+ * - `bye` `{ recipient?: string; reason?: PeerRefusal }`: the sender closed its side on purpose;
+ *   `recipient` is the `instance` of the peer actor it hangs up on, when known; `reason` says why it
+ *   refused us, when it did.
  *
  * Each may carry `instance` (at most 64 characters: the sending peer actor) and `connection` (an
  * integer 0 to 2^31 numbering the sender's RTCPeerConnections towards this peer; absent means 0).

@@ -22,8 +22,13 @@ it('30 unsolicited hellos: at most maxPendingIncoming actors and pcs, the rest r
   const refused: string[] = [];
   alice.errors$.subscribe((e) => e.code === 'peer-refused' && refused.push(e.peerId ?? ''));
   const crowd: PeerHandle[] = [];
+  const toldWhy: string[] = [];
   // Ids above 'alice' are polite: each one's attempt starts with a hello.
-  for (let i = 0; i < 30; i++) crowd.push((await h.system(`mallory${i}`)).connect('alice'));
+  for (let i = 0; i < 30; i++) {
+    const mallory = await h.system(`mallory${i}`);
+    mallory.errors$.subscribe((e) => e.code === 'refused-by-remote' && toldWhy.push(e.message));
+    crowd.push(mallory.connect('alice'));
+  }
   await h.deliverAll();
   // Every mallory made one pc for its attempt; every other pc is alice's.
   expect(h.pcs.length - crowd.length).toBe(4);
@@ -32,6 +37,11 @@ it('30 unsolicited hellos: at most maxPendingIncoming actors and pcs, the rest r
   expect(refused).toHaveLength(26);
   // The refused ones were hung up on: they wait in `disconnected` instead of asking again.
   expect(crowd.filter((peer) => peer.state === 'disconnected')).toHaveLength(26);
+  // Each of them was told why, once.
+  expect(toldWhy).toHaveLength(26);
+  expect(new Set(toldWhy)).toEqual(
+    new Set(['peer alice refused us: maxPendingIncoming peers already wait to connect']),
+  );
 
   // alice can still connect to a peer of her choosing.
   await h.system('bob');

@@ -178,12 +178,12 @@ describe('system chart: spawning and routing', () => {
     expect(h.peerChildren()).toEqual([]);
     expect(h.peer('mallory')).toBeUndefined();
     expect(h.rec.resourceStarts).toEqual([]);
-    // mallory asked for a connection: she is told no with a bye.
+    // mallory asked for a connection: she is told no, and why, with a bye.
     expect(h.toSignaling).toContainEqual({
       type: 'SIGNALING.SEND',
       generation: 1,
       to: 'mallory',
-      signal: { type: 'bye' },
+      signal: { type: 'bye', reason: 'not-accepted' },
     });
   });
 
@@ -312,6 +312,26 @@ describe('system chart: spawning and routing', () => {
     // A bye for this actor hangs it up.
     h.send(signalFrame('bob', { type: 'bye', recipient: own }, 1));
     expect(peerStateOf(bob.getSnapshot())).toBe('disconnected');
+  });
+
+  it("a refusal's bye hangs up our peer and emits refusedByRemote once; a repeat, or a plain bye, emits nothing", () => {
+    const h = startSystem();
+    h.send({ type: 'SIGNALING.OPEN', generation: 1, peers: ['bob', 'carol'] });
+    h.send({ type: 'CONNECT', peerId: 'bob' });
+    const bob = h.peer('bob');
+    if (!bob) throw new Error('no actor for bob');
+    expect(peerStateOf(bob.getSnapshot())).toBe('connecting');
+    h.send(signalFrame('bob', { type: 'bye', reason: 'max-pending-incoming' }, 1));
+    expect(peerStateOf(bob.getSnapshot())).toBe('disconnected');
+    h.send(signalFrame('bob', { type: 'bye', reason: 'max-pending-incoming' }, 1));
+    h.send({ type: 'CONNECT', peerId: 'carol' });
+    const carol = h.peer('carol');
+    if (!carol) throw new Error('no actor for carol');
+    h.send(signalFrame('carol', { type: 'bye' }, 1));
+    expect(peerStateOf(carol.getSnapshot())).toBe('disconnected');
+    expect(h.emitted.filter((e) => e.type === 'refusedByRemote')).toEqual([
+      { type: 'refusedByRemote', peerId: 'bob', reason: 'max-pending-incoming' },
+    ]);
   });
 
   it('presence frames send REMOTE.PRESENT / REMOTE.ABSENT to the peer and track who is present', () => {
