@@ -227,6 +227,11 @@ function peerInstance(epoch: string, childId: string): string {
   return `${epoch}.${childId}`;
 }
 
+/** A hello or an offer: the remote asks us for a new RTCPeerConnection or a negotiation on ours. */
+function isAsk(signal: Signal): boolean {
+  return signal.type === 'hello' || (signal.type === 'description' && signal.description.type === 'offer');
+}
+
 /**
  * A bye hangs up nothing when no actor of ours is there to take it, or when it names (`recipient`)
  * an actor of ours that is gone: it overtook our own close and a new `connect` (RV-7).
@@ -356,23 +361,30 @@ export const systemMachine = setup({
       if (frame.type !== 'signal') return;
       const peer = peerOf(system, frame.from);
       if (isByeForNobody(frame.signal, peer, context.epoch)) return;
-      if (!peer) {
-        const reason =
-          admissionRefusal(context, self.getSnapshot().children) ??
-          (check('isAccepted') ? null : 'not-accepted');
-        if (reason) {
-          enqueue.emit({ type: 'refusedPeer', peerId: frame.from, reason });
-          // A remote that asks for a connection is told no and why (a hang-up), so it stops asking.
-          if (frame.signal.type === 'hello' || frame.signal.type === 'description') {
-            enqueue.sendTo(({ system }) => signalingOf(system), {
-              type: 'SIGNALING.SEND',
-              generation,
-              to: frame.from,
-              signal: { type: 'bye', reason },
-            });
-          }
-          return;
+      const asks = isAsk(frame.signal);
+      const reason: PeerRefusal | null =
+        asks && !check('isRemoteAskAdmitted')
+          ? 'negotiation-rate'
+          : peer
+            ? null
+            : (admissionRefusal(context, self.getSnapshot().children) ??
+              (check('isAccepted') ? null : 'not-accepted'));
+      if (reason) {
+        // Told at a bounded rate, so that a flood of asks is not answered with a flood of byes.
+        if (!check('mayTellRefusal')) return;
+        enqueue.emit({ type: 'refusedPeer', peerId: frame.from, reason });
+        // A remote that asks for a connection is told no and why (a hang-up), so it stops asking.
+        if (asks || frame.signal.type === 'description') {
+          enqueue.sendTo(({ system }) => signalingOf(system), {
+            type: 'SIGNALING.SEND',
+            generation,
+            to: frame.from,
+            signal: { type: 'bye', reason },
+          });
         }
+        return;
+      }
+      if (!peer) {
         // A new peer starts in `disconnected`, where the remote's hello or offer starts the attempt.
         ensurePeer(context, frame.from, true, enqueue, system);
         // It knows the remote is present, as one we connect to does: recovery waits for an absent remote.
@@ -479,6 +491,13 @@ export const systemMachine = setup({
     isErrorFrame: ({ event }) => event.type === 'SIGNALING.FRAME' && event.frame.type === 'error',
     /** Accept policy for peers that connect to us first. Supplied from src/; default: everyone. */
     isAccepted: () => true,
+    /**
+     * The rate of hellos and offers the frame's sender may send (each may cost us an
+     * RTCPeerConnection); the check takes one from its allowance. Supplied from src/; default: unbounded.
+     */
+    isRemoteAskAdmitted: () => true,
+    /** Whether a refusal of this frame's sender is told now (bye, error) or dropped unanswered. Supplied from src/; default: always. */
+    mayTellRefusal: () => true,
     isPeerActor: ({ event }) => 'actorId' in event && event.actorId !== SIGNALING_CHILD_ID,
   },
 }).createMachine({

@@ -18,6 +18,7 @@ const refusalText: Record<PeerRefusal, string> = {
   'max-peers': 'maxPeers actors already',
   'max-pending-incoming': 'maxPendingIncoming peers already wait to connect',
   'not-accepted': 'the accept policy said no',
+  'negotiation-rate': 'hellos and offers faster than maxRemoteNegotiationsPerMinute',
 };
 
 type ErrorOf = { [T in ErrorEvent['type']]: (event: Extract<ErrorEvent, { type: T }>) => PeerstateError };

@@ -52,6 +52,14 @@ export interface PeerSystemOptions {
    */
   maxPendingIncoming?: number;
   /**
+   * Hellos and offers one remote may send per minute, on average, with bursts of a sixth of it (10 s
+   * worth): each asks us for a new RTCPeerConnection or a negotiation on ours. One beyond it is
+   * dropped unread, and refused like `maxPeers` (reason `negotiation-rate`); the bye and the error of
+   * refusals to one remote are sent at most once per 10 s. Finite, > 0. Default 60 (an ICE restart
+   * every 3 s, the default `iceRestartIntervalMs`, is 20 a minute).
+   */
+  maxRemoteNegotiationsPerMinute?: number;
+  /**
    * Attempts we start (`connect`, a retry) that negotiate a new RTCPeerConnection at once, at most;
    * the others wait in `discovering` (chart state `discovering.queued`) and are admitted in request
    * order as negotiations end (connected, failed, closed). Answering a remote's hello or offer never
@@ -147,6 +155,7 @@ export const DEFAULTS = {
   accept: (_peerId: string): boolean => true,
   maxPeers: 256,
   maxPendingIncoming: 16,
+  maxRemoteNegotiationsPerMinute: 60,
   maxConcurrentNegotiations: 4,
   connectTimeoutMs: 15_000,
   maxIceRestarts: 8,
@@ -189,12 +198,19 @@ function atLeastOne(name: string, value: number): number {
   return value;
 }
 
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0))
+    throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
+  return value;
+}
+
 /**
  * Applies `DEFAULTS` and the `rtc` profile's defaults (`profileOf`) to `options`; nothing else in the
  * system supplies a default.
  * @throws RangeError for an empty `url` list, or a `maxPeers` / `maxPendingIncoming` /
- *   `maxConcurrentNegotiations` that is not an integer ≥ 1 (NaN would silently lift the bound: every
- *   comparison with it is false).
+ *   `maxConcurrentNegotiations` that is not an integer ≥ 1, or a `maxRemoteNegotiationsPerMinute`
+ *   that is not a finite number > 0 (NaN would silently lift the bound: every comparison with it is
+ *   false).
  */
 export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
   const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
@@ -218,6 +234,10 @@ export function resolveOptions(options: PeerSystemOptions): ResolvedOptions {
     maxPendingIncoming: atLeastOne(
       'maxPendingIncoming',
       options.maxPendingIncoming ?? DEFAULTS.maxPendingIncoming,
+    ),
+    maxRemoteNegotiationsPerMinute: positive(
+      'maxRemoteNegotiationsPerMinute',
+      options.maxRemoteNegotiationsPerMinute ?? DEFAULTS.maxRemoteNegotiationsPerMinute,
     ),
     maxConcurrentNegotiations: atLeastOne(
       'maxConcurrentNegotiations',

@@ -30,6 +30,7 @@ import type { PeerMessage } from './peer/resources.js';
 import { PeerResourceRegistry } from './peer/resources.js';
 import type { PeerHandle } from './peer-handle.js';
 import { peerHandles } from './peer-handle.js';
+import { RemoteAskLimiter } from './remote-asks.js';
 import { createSessionLogic, SocketTracker } from './signaling/transport.js';
 
 // Where these types were always exported from (peerstate/testing and peerstate/node import them here).
@@ -115,6 +116,11 @@ function provideSystemMachine(
   options: ResolvedOptions,
   runtime: { registry: PeerResourceRegistry; tracker: SocketTracker },
 ) {
+  const asks = new RemoteAskLimiter({
+    perMinute: options.maxRemoteNegotiationsPerMinute,
+    // Ids a lying server may invent are remembered up to this many: a few hundred bytes each.
+    maxRemotes: Math.max(1_024, 4 * options.maxPeers),
+  });
   const peer = providePeerMachine({
     rtc: options.rtc,
     registry: runtime.registry,
@@ -146,6 +152,10 @@ function provideSystemMachine(
     guards: {
       isAccepted: ({ event }) =>
         event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal' && options.accept(event.frame.from),
+      isRemoteAskAdmitted: ({ event }) =>
+        event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal' && asks.admitAsk(event.frame.from),
+      mayTellRefusal: ({ event }) =>
+        event.type === 'SIGNALING.FRAME' && event.frame.type === 'signal' && asks.mayTell(event.frame.from),
     },
   });
 }

@@ -70,17 +70,26 @@ export const candidateSchema = z.object({
  * - `bye`: the sender closed its side on purpose. `recipient` is the `instance` of the peer actor it
  *   hangs up on, when the sender knows it: a bye that overtakes our own close and reconnect finds a
  *   newer actor of ours and must not hang it up. `reason` is there when the sender refused us (a
- *   `PeerRefusal`: it holds too many peers, too many unconnected ones, or its accept policy said no);
- *   absent, the sender's application closed the link.
+ *   `PeerRefusal`); absent, the sender's application closed the link.
  *
  * `connection` numbers the sender's RTCPeerConnections towards this peer (1, 2, ...): a signal of a
  * newer connection says the remote replaced its pc (a full reconnect), one of an older connection is
  * stale. Absent means 0. `instance` names the sending peer actor: a remote that restarts gets a new
  * one and numbers its connections from 1 again.
  */
-/** Why a system refused a remote it holds no actor for (the `reason` of its `bye`). */
-export const peerRefusalSchema = z.enum(['max-peers', 'max-pending-incoming', 'not-accepted']);
-/** Why a system refused a remote it holds no actor for: see {@link peerRefusalSchema}. */
+/**
+ * Why a system refused a remote (the `reason` of its `bye`): it holds `maxPeers` actors, or
+ * `maxPendingIncoming` unconnected ones, or its `accept` policy said no (these three for a remote it
+ * holds no actor for), or the remote sent hellos and offers faster than
+ * `maxRemoteNegotiationsPerMinute` (`negotiation-rate`).
+ */
+export const peerRefusalSchema = z.enum([
+  'max-peers',
+  'max-pending-incoming',
+  'not-accepted',
+  'negotiation-rate',
+]);
+/** Why a system refused a remote: see {@link peerRefusalSchema}. */
 export type PeerRefusal = z.infer<typeof peerRefusalSchema>;
 
 const connection = z.optional(z.int().check(z.gte(0), z.lte(2 ** 31)));
