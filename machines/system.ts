@@ -100,7 +100,7 @@ export type SystemEvent =
 /**
  * Events the system actor emits to its observers (`actor.on(type, handler)`): `peerSpawned`;
  * `staleSignal` (a frame of a signaling session other than the open one, dropped unread);
- * `refusedPeer` (a signal from a peer with no actor was refused, see `PeerRefusal`); `refusedByRemote`
+ * `refusedPeer` (a remote's signal was refused, see `PeerRefusal`); `refusedByRemote`
  * (a remote hung up on a peer of ours with a refusal's reason); `serverError` (an `error` frame of the
  * server).
  */

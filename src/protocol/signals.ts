@@ -78,19 +78,17 @@ export const candidateSchema = z.object({
  * one and numbers its connections from 1 again.
  */
 /**
- * Why a system refused a remote (the `reason` of its `bye`): it holds `maxPeers` actors, or
- * `maxPendingIncoming` unconnected ones, or its `accept` policy said no (these three for a remote it
- * holds no actor for), or the remote sent hellos and offers faster than
- * `maxRemoteNegotiationsPerMinute` (`negotiation-rate`).
+ * Why a system refused a remote (the `reason` of its `bye`): `max-peers`, `max-pending-incoming` or
+ * `not-accepted` (its accept policy) for a remote it holds no actor for, or `negotiation-rate` (the
+ * remote sent hellos and offers faster than `maxRemoteNegotiationsPerMinute`).
  */
-export const peerRefusalSchema = z.enum([
+export type PeerRefusal = 'max-peers' | 'max-pending-incoming' | 'not-accepted' | 'negotiation-rate';
+const peerRefusalSchema = z.enum([
   'max-peers',
   'max-pending-incoming',
   'not-accepted',
   'negotiation-rate',
-]);
-/** Why a system refused a remote: see {@link peerRefusalSchema}. */
-export type PeerRefusal = z.infer<typeof peerRefusalSchema>;
+] as const satisfies readonly PeerRefusal[]);
 
 const connection = z.optional(z.int().check(z.gte(0), z.lte(2 ** 31)));
 const instance = z.optional(text(64));
