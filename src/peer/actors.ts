@@ -305,11 +305,9 @@ export function providePeerMachine(deps: PeerDependencies) {
           roundTrip,
           deps.maxMessageBytes,
         );
-        const binding: PeerConnectionBinding = new PeerConnectionBinding(
-          input.connection,
-          deps.rtc,
-          deps.binding,
-          {
+        let binding: PeerConnectionBinding;
+        try {
+          binding = new PeerConnectionBinding(input.connection, deps.rtc, deps.binding, {
             event: sendBack,
             data: (raw) => {
               lastReceivedAt = performance.now();
@@ -322,8 +320,14 @@ export function providePeerMachine(deps: PeerDependencies) {
                   cause: error,
                 }),
               ),
-          },
-        );
+          });
+        } catch (error) {
+          // A stack that refuses to make a pc (an invalid iceServers entry, no file descriptors
+          // left) fails this attempt, which the reconnect policy retries; it must not stop the system.
+          receiver.dispose();
+          sendBack({ type: 'PC.ERROR', code: 'pc-creation-failed', message: toError(error).message });
+          return undefined;
+        }
         resources.binding = binding;
         const reportFailure = (failure: string | undefined) => {
           if (failure) sendBack({ type: 'CHANNEL.SEND_FAILED', message: failure });
@@ -394,15 +398,16 @@ export function providePeerMachine(deps: PeerDependencies) {
           if (resources.binding === binding) resources.binding = null;
         };
       }),
+      // Async, so that a missing binding (its pc could not be made) rejects rather than throws out of start.
       createOffer: fromPromise<LocalDescriptionOutput, OperationInput & { iceRestart: boolean }>(
-        ({ input, signal }) => bindingOf(registry, input).createOffer(signal, input.iceRestart),
+        async ({ input, signal }) => bindingOf(registry, input).createOffer(signal, input.iceRestart),
       ),
       acceptOffer: fromPromise<RemoteDescriptionOutput, OperationInput & { description: Description }>(
         async ({ input, signal }) => ({
           ufrag: await bindingOf(registry, input).acceptOffer(input.description, signal),
         }),
       ),
-      createAnswer: fromPromise<LocalDescriptionOutput, OperationInput>(({ input, signal }) =>
+      createAnswer: fromPromise<LocalDescriptionOutput, OperationInput>(async ({ input, signal }) =>
         bindingOf(registry, input).createAnswer(signal),
       ),
       setRemoteDescription: fromPromise<
