@@ -2,24 +2,13 @@
  * The peer handle: what a user holds for one remote peer. A view of the peer's actor and its
  * resources (outbox, inbox); it keeps no state of its own.
  */
-import type { Observable } from 'rxjs';
-import {
-  defer,
-  distinctUntilChanged,
-  endWith,
-  filter,
-  from,
-  fromEventPattern,
-  ignoreElements,
-  map,
-  startWith,
-  takeUntil,
-} from 'rxjs';
+import { distinctUntilChanged, filter, map, Observable } from 'rxjs';
 import type { PeerActor, PeerEvent, PeerState } from '../machines/peer.js';
 import { peerStateOf } from '../machines/peer.js';
 import { OutboxFullError, PeerClosedError, PeerstateError } from './errors.js';
 import type { PeerMessage, PeerResourceRegistry, PeerResources } from './peer/resources.js';
 import { payloadBytes } from './protocol/frames.js';
+import { snapshots } from './snapshots.js';
 
 /** The public states of a peer: the peer chart's state tags (`peerStateOf`). */
 export type { PeerState };
@@ -160,22 +149,23 @@ export function createPeerHandle(ref: PeerActor, sources: PeerHandleSources): Pe
     get state() {
       return peerStateOf(ref.getSnapshot());
     },
-    // defer: a late subscriber starts from the state at subscription, not at handle creation. The
-    // chart's `state` events name every public state entered, in order, even several in one step
-    // (a snapshot shows only the last); the stream completes with the actor.
-    state$: defer(() =>
-      fromEventPattern<PeerState>(
-        (handler) => ref.on('state', (e) => handler(e.state)),
-        (_handler, subscription: { unsubscribe(): void }) => subscription.unsubscribe(),
-      ).pipe(
-        takeUntil(from(ref).pipe(ignoreElements(), endWith(true))),
-        startWith(peerStateOf(ref.getSnapshot())),
-      ),
-    ).pipe(distinctUntilChanged()),
-    recovery$: defer(() => from(ref).pipe(startWith(ref.getSnapshot()))).pipe(
-      map(recoveryOf),
-      distinctUntilChanged(sameRecovery),
-    ),
+    // A late subscriber starts from the state at subscription, not at handle creation. The chart's
+    // `state` events name every public state entered, in order, even several in one step (a snapshot
+    // shows only the last); the stream completes (or errors) with the actor.
+    state$: new Observable<PeerState>((subscriber) => {
+      subscriber.next(peerStateOf(ref.getSnapshot()));
+      const end = ref.subscribe({
+        error: (error) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      if (subscriber.closed) return end;
+      const states = ref.on('state', (e) => subscriber.next(e.state));
+      return () => {
+        end.unsubscribe();
+        states.unsubscribe();
+      };
+    }).pipe(distinctUntilChanged()),
+    recovery$: snapshots(ref).pipe(map(recoveryOf), distinctUntilChanged(sameRecovery)),
     messages$: sources.messages$.pipe(
       filter((m) => m.from === id),
       map((m) => m.data),

@@ -3,18 +3,7 @@
  * implementations, starts the root actor, and exposes peers as handles with rxjs Observables.
  */
 import type { Observable } from 'rxjs';
-import {
-  defer,
-  distinctUntilChanged,
-  filter,
-  firstValueFrom,
-  from,
-  map,
-  Subject,
-  share,
-  shareReplay,
-  startWith,
-} from 'rxjs';
+import { distinctUntilChanged, filter, firstValueFrom, map, Subject } from 'rxjs';
 import type { AnyActorRef, Subscription } from 'xstate';
 import { createActor } from 'xstate';
 import type { PeerActor } from '../machines/peer.js';
@@ -32,6 +21,7 @@ import type { PeerHandle } from './peer-handle.js';
 import { peerHandles } from './peer-handle.js';
 import { RemoteAskLimiter } from './remote-asks.js';
 import { createSessionLogic, SocketTracker } from './signaling/transport.js';
+import { snapshots } from './snapshots.js';
 
 // Where these types were always exported from (peerstate/testing and peerstate/node import them here).
 export type { PeerSystemOptions } from './options.js';
@@ -213,7 +203,7 @@ export function createPeerSystem(userOptions: PeerSystemOptions): PeerSystem {
 
   const errors = new Subject<PeerstateError>();
   const incoming = new Subject<PeerHandle>();
-  const messages$ = registry.messages.pipe(share());
+  const messages$ = registry.messages.asObservable();
   const handleOf = peerHandles({ registry, messages$, errors$: errors });
   const peerActor = (peerId: string) => actor.system.get(peerSystemId(peerId)) as PeerActor | undefined;
   const report = (error: PeerstateError) => errors.next(error);
@@ -235,10 +225,9 @@ export function createPeerSystem(userOptions: PeerSystemOptions): PeerSystem {
   actor.send({ type: 'SIGNALING.START' });
   const signalingRef = actor.system.get('signaling') as AnyActorRef;
   subscriptions.push(reportErrorEvents(signalingRef, report));
-  const signaling$ = defer(() => from(signalingRef).pipe(startWith(signalingRef.getSnapshot()))).pipe(
+  const signaling$ = snapshots(signalingRef).pipe(
     map((snapshot): SignalingState => (snapshot as { value: SignalingState }).value),
     distinctUntilChanged(),
-    shareReplay({ bufferSize: 1, refCount: true }),
   );
 
   let stopping: Promise<void> | undefined;
