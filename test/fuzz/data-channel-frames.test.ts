@@ -57,6 +57,14 @@ describe('fuzz: data-channel frames from a hostile remote', () => {
     console.log(summary('data-channel frames, decoder and reassembler', cases, heap));
   });
 
+  /**
+   * A violation ends the channel. A gap (a message after a missing one, answered with a resync hello)
+   * and a message refused for lack of room before `connected` are reported as `invalid-frame` too,
+   * but the channel goes on: a message in order after them is delivered, as it must be.
+   */
+  const isViolation = (e: PeerstateError) =>
+    e.code === 'invalid-frame' && !/arrived after|wait for connected/.test(e.message);
+
   it(
     'any sequence of frames: nothing thrown, the system stays up, nothing delivered after a violation',
     async () => {
@@ -73,7 +81,7 @@ describe('fuzz: data-channel frames from a hostile remote', () => {
           let deliveredAfterViolation = 0;
           toBob.messages$.subscribe(() => {
             delivered++;
-            if (errors.some((e) => e.code === 'invalid-frame')) deliveredAfterViolation++;
+            if (errors.some(isViolation)) deliveredAfterViolation++;
           });
           const channel = pcA.channels[0];
           if (!channel) throw new Error('no channel');
@@ -86,14 +94,24 @@ describe('fuzz: data-channel frames from a hostile remote', () => {
           expect(delivered).toBeLessThanOrEqual(frames.length);
           expect(deliveredAfterViolation).toBe(0);
           // One report per violation: the channel ignores what follows it.
-          expect(
-            errors.filter((e) => e.code === 'invalid-frame' && /arrived after/.test(e.message) === false)
-              .length,
-          ).toBeLessThanOrEqual(1);
+          expect(errors.filter(isViolation).length).toBeLessThanOrEqual(1);
           await h.stopAll();
           h = undefined;
         }),
-        fuzzParameters(SHARE),
+        {
+          ...fuzzParameters(SHARE),
+          // Found by `npm run fuzz` (seed 1471964376): message 2, then 1 (a gap, then the message in
+          // order, which must be delivered), then a hello without instances (a violation).
+          examples: [
+            [
+              [
+                Uint8Array.from([1, 64, 0, 0, 0, 0, 0, 0, 0]),
+                Uint8Array.from([1, 63, 240, 0, 0, 0, 0, 0, 0]),
+                Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0]),
+              ],
+            ],
+          ],
+        },
       );
       console.log(summary('data-channel frames through a peer', cases, heap, SHARE));
     },
