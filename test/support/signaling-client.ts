@@ -32,6 +32,8 @@ export interface SignalingClients {
   terminateAll(): void;
   /** Terminates `socket` too, with the others. */
   adopt(socket: WebSocket): void;
+  /** Drops `client`, closed by the test, from the set: a long run keeps only what is still open. */
+  release(client: SignalingClient): void;
 }
 
 /** Creates an empty set of clients. */
@@ -57,6 +59,10 @@ export function signalingClients(): SignalingClients {
     },
     adopt(socket) {
       adopted.push(socket);
+    },
+    release(client) {
+      const at = open.indexOf(client);
+      if (at >= 0) open.splice(at, 1);
     },
   };
 }
